@@ -1,0 +1,48 @@
+# The two commands a newcomer needs:
+#   make run    start the controller (SQLite + embedded defaults) with the web UI
+#   make test   run every test suite (Python, frontend, browser end-to-end)
+# Everything the project needs is installed here, idempotently.
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMPS := .make
+FRONTEND := frontend
+
+.PHONY: run test test-python test-frontend venv frontend-deps frontend-build lint agent clean
+
+venv: $(STAMPS)/venv
+$(STAMPS)/venv: requirements.txt requirements-dev.txt
+	@mkdir -p $(STAMPS)
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check -r requirements-dev.txt
+	@touch $@
+
+frontend-deps: $(STAMPS)/frontend-deps
+$(STAMPS)/frontend-deps: $(wildcard $(FRONTEND)/package-lock.json)
+	@mkdir -p $(STAMPS)
+	@if [ -f $(FRONTEND)/package.json ]; then cd $(FRONTEND) && npm ci --no-audit --no-fund; fi
+	@touch $@
+
+frontend-build: frontend-deps
+	@if [ -f $(FRONTEND)/package.json ]; then cd $(FRONTEND) && npm run build; fi
+
+run: venv frontend-build
+	$(PY) -m controller.app
+
+agent: venv
+	$(PY) -m agent.app
+
+lint: venv
+	$(VENV)/bin/ruff check controller agent tests bench
+
+test-python: venv
+	$(PY) -m pytest
+
+test-frontend: frontend-build
+	@if [ -f $(FRONTEND)/package.json ]; then cd $(FRONTEND) && npm test && npm run e2e; fi
+
+test: lint test-python test-frontend
+
+clean:
+	rm -rf $(STAMPS) $(VENV) $(FRONTEND)/node_modules $(FRONTEND)/dist
