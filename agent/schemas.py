@@ -1,0 +1,117 @@
+"""Marshmallow schemas for the agent's request bodies (unknown fields rejected).
+
+Numbers are strict: a JSON string such as "2" or a boolean is not a number
+here, so a controller bug surfaces as a 422 instead of a surprising limit.
+The node-dependent ceilings (CPU cores, memory) come from the config and are
+given to the schema's constructor (marshmallow 4 has no Schema.context).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates
+
+BOOKING_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
+CONTAINER_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
+ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
+MIN_MEMORY_GB = 1 / 64  # 16 MiB: below that Docker refuses or the container cannot start
+MIN_CPU_CORES = 0.01  # Docker's own floor for NanoCpus
+
+
+class StrictFloat(fields.Float):
+    """A JSON number (int or float), never a string or a boolean; finite."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ValidationError("Not a valid number.")
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ValidationError("Not a finite number.")
+        return float(value)
+
+
+class StrictInteger(fields.Integer):
+    """A JSON integer, never a float, string or boolean."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValidationError("Not a valid integer.")
+        return value
+
+
+class StrictString(fields.String):
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, str):
+            raise ValidationError("Not a valid string.")
+        return value
+
+
+class BookingId(fields.Field):
+    """A booking id: a positive integer or a short [A-Za-z0-9_.-] string; loaded as str."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, bool):
+            raise ValidationError("Not a valid booking id.")
+        if isinstance(value, int):
+            if value < 0:
+                raise ValidationError("Must be a non-negative integer or a short string.")
+            return str(value)
+        if isinstance(value, str) and BOOKING_ID_RE.match(value):
+            return value
+        raise ValidationError("Must be an integer or match [A-Za-z0-9][A-Za-z0-9_.-]{0,62}.")
+
+
+class StartContainerSchema(Schema):
+    """Body of POST /start_container."""
+
+    class Meta:
+        unknown = RAISE
+
+    booking_id = BookingId(required=True)
+    image = StrictString(required=True, validate=validate.Length(min=1, max=255))
+    cpu_cores = StrictFloat(required=True)
+    memory_gb = StrictFloat(required=True)
+    gpu_count = StrictInteger(load_default=0, validate=validate.Range(min=0, max=16))
+    port = StrictInteger(load_default=None, allow_none=True, validate=validate.Range(1, 65535))
+    command = fields.List(
+        StrictString(validate=validate.Length(max=4096)),
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(min=1, max=64),
+    )
+    env = fields.Dict(
+        keys=StrictString(validate=validate.Regexp(ENV_NAME_RE)),
+        values=StrictString(validate=validate.Length(max=4096)),
+        load_default=dict,
+        validate=validate.Length(max=64),
+    )
+
+    def __init__(self, *, max_cpu_cores: float, max_memory_gb: float, **kwargs):
+        super().__init__(**kwargs)
+        self.max_cpu_cores = max_cpu_cores
+        self.max_memory_gb = max_memory_gb
+
+    @validates("cpu_cores")
+    def _check_cpu(self, value: float, data_key: str) -> None:
+        if not MIN_CPU_CORES <= value <= self.max_cpu_cores:
+            raise ValidationError(
+                f"Must be between {MIN_CPU_CORES} and {self.max_cpu_cores:g} (this node's limit)."
+            )
+
+    @validates("memory_gb")
+    def _check_memory(self, value: float, data_key: str) -> None:
+        if not MIN_MEMORY_GB <= value <= self.max_memory_gb:
+            raise ValidationError(
+                f"Must be between {MIN_MEMORY_GB:g} and {self.max_memory_gb:g} GiB"
+                " (this node's limit)."
+            )
+
+
+class StopContainerSchema(Schema):
+    """Optional body of POST /stop_container/<name>."""
+
+    class Meta:
+        unknown = RAISE
+
+    timeout = StrictInteger(load_default=None, allow_none=True, validate=validate.Range(0, 300))
