@@ -1,0 +1,51 @@
+"""The controller: `create_app` builds the Flask app (see `controller.app` to run it)."""
+
+import logging
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from controller.config import Config
+from controller.errors import register_error_handlers
+from controller.extensions import api, cors, db, jwt, limiter, migrate
+from controller.observability import configure_logging, init_request_logging
+
+log = logging.getLogger(__name__)
+
+
+def create_app(overrides: dict | None = None) -> Flask:
+    """Build the app from the environment, with `overrides` on top (tests)."""
+    app = Flask(__name__)
+    config = Config()
+    app.config.from_object(config)
+    app.config.update(overrides or {})
+    configure_logging(app.config["LOG_LEVEL"], app.config["LOG_JSON"])
+    if app.config.get("JWT_SECRET_IS_EPHEMERAL") and not app.testing:
+        log.warning("JWT_SECRET_KEY is not set: using a random key; tokens end with this process")
+    if app.config.get("TRUST_PROXY_HOPS"):
+        hops = int(app.config["TRUST_PROXY_HOPS"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(app.root_path + "/migrations"),
+                     render_as_batch=True, compare_type=True)
+    jwt.init_app(app)
+    limiter.init_app(app)
+    if app.config["CORS_ORIGINS"]:
+        cors.init_app(app, resources={r"/api/*": {"origins": app.config["CORS_ORIGINS"]}})
+    api.init_app(app)
+    register_error_handlers(app)
+    init_request_logging(app)
+
+    from controller import models  # noqa: F401  (tables known to Alembic and create_all)
+    from controller.cli import register_cli
+    from controller.routes import admin, auth, health, student
+    from controller.security import init_jwt_callbacks
+    from controller.spa import bp as spa_bp
+
+    init_jwt_callbacks()
+    for blueprint in (auth.blp, student.blp, admin.blp, health.blp):
+        api.register_blueprint(blueprint)
+    app.register_blueprint(spa_bp)
+    register_cli(app)
+    return app

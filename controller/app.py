@@ -1,0 +1,40 @@
+"""`python -m controller.app`: apply pending migrations, make sure an admin
+exists, then serve on HOST:PORT (127.0.0.1:8000 by default)."""
+
+import os
+
+from flask_migrate import upgrade
+
+from controller import create_app
+from controller.extensions import db
+from controller.services import accounts
+
+
+def prepare(app) -> None:
+    """Bring the database schema up to date and create the first admin if the
+    lab has none, printing a generated password once."""
+    with app.app_context():
+        upgrade()
+        generated = accounts.ensure_first_admin(
+            app.config["ADMIN_USERNAME"], app.config["ADMIN_EMAIL"], app.config["ADMIN_PASSWORD"]
+        )
+        db.session.remove()
+    if generated:
+        print(
+            f"\n  First admin created: username '{app.config['ADMIN_USERNAME']}', "
+            f"password '{generated}'\n  (shown once; set ADMIN_PASSWORD to choose it)\n",
+            flush=True,
+        )
+
+
+def main() -> None:
+    app = create_app()
+    prepare(app)
+    host = os.environ.get("HOST", "127.0.0.1")
+    port = int(os.environ.get("PORT", "8000"))
+    print(f"  Controller on http://{host}:{port}  (API docs: /api/docs)", flush=True)
+    app.run(host=host, port=port, threaded=True, use_reloader=False)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,118 @@
+"""Configuration read from the environment.
+
+Every variable is listed in `.env.example`. Nothing here holds a secret: a
+missing `JWT_SECRET_KEY` gets a random per-process key (tokens then die with
+the process), which is right for the embedded default and wrong for a
+deployment, so `create_app` logs a warning.
+"""
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+INSTANCE_DIR = Path(os.environ.get("INSTANCE_DIR", Path(__file__).resolve().parent.parent / "instance"))
+DEFAULT_SESSION_IMAGES = "jupyter/base-notebook:latest=8888,lab/ssh:latest=22"
+
+
+def env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+def env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value not in (None, "") else default
+
+
+def env_float(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    return float(value) if value not in (None, "") else default
+
+
+def parse_session_images(spec: str) -> list[dict]:
+    """Parse `image=port,image=port` into `[{name, port}]`, keeping order
+    (the first is the default). A missing port means the image serves none."""
+    images = []
+    for item in spec.split(","):
+        item = item.strip()
+        if not item:
+            continue
+        name, _, port = item.rpartition("=") if "=" in item else (item, "", "")
+        images.append({"name": name.strip(), "port": int(port) if port.strip() else None})
+    return images
+
+
+def database_url() -> str:
+    url = os.environ.get("DATABASE_URL", "").strip()
+    if not url:
+        INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+        return f"sqlite:///{INSTANCE_DIR / 'booking.db'}"
+    # Heroku-style URLs name the dialect "postgres", which SQLAlchemy dropped.
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://"):]
+    return url
+
+
+class Config:
+    def __init__(self) -> None:
+        self.SQLALCHEMY_DATABASE_URI = database_url()
+        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        if self.SQLALCHEMY_DATABASE_URI.startswith("postgresql"):
+            self.SQLALCHEMY_ENGINE_OPTIONS.update(
+                pool_size=env_int("DB_POOL_SIZE", 10), max_overflow=env_int("DB_MAX_OVERFLOW", 20)
+            )
+        self.REDIS_URL = os.environ.get("REDIS_URL", "").strip() or None
+
+        self.JWT_SECRET_KEY = os.environ.get("JWT_SECRET_KEY", "").strip() or None
+        self.JWT_SECRET_IS_EPHEMERAL = self.JWT_SECRET_KEY is None
+        if self.JWT_SECRET_IS_EPHEMERAL:
+            self.JWT_SECRET_KEY = secrets.token_urlsafe(48)
+        self.JWT_ACCESS_TOKEN_EXPIRES = timedelta(minutes=env_int("JWT_ACCESS_MINUTES", 15))
+        self.JWT_REFRESH_TOKEN_EXPIRES = timedelta(days=env_int("JWT_REFRESH_DAYS", 7))
+
+        self.RATELIMIT_ENABLED = env_bool("RATELIMIT_ENABLED", True)
+        self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
+        self.RATELIMIT_KEY_PREFIX = os.environ.get("RATELIMIT_KEY_PREFIX", "booking")
+        self.RATELIMIT_HEADERS_ENABLED = True
+        self.LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute")
+
+        self.CORS_ORIGINS = [o.strip() for o in os.environ.get("CORS_ORIGINS", "").split(",") if o.strip()]
+        self.MAX_CONTENT_LENGTH = 64 * 1024
+
+        self.SESSION_IMAGES = parse_session_images(
+            os.environ.get("SESSION_IMAGES", DEFAULT_SESSION_IMAGES)
+        )
+        self.BOOKING_MAX_HOURS = env_float("BOOKING_MAX_HOURS", 72)
+        self.BOOKING_HORIZON_DAYS = env_int("BOOKING_HORIZON_DAYS", 30)
+        self.PASSWORD_MIN_LENGTH = env_int("PASSWORD_MIN_LENGTH", 8)
+        self.DB_LOCK_TIMEOUT_MS = env_int("DB_LOCK_TIMEOUT_MS", 5000)
+
+        self.ADMIN_USERNAME = os.environ.get("ADMIN_USERNAME", "admin").strip() or "admin"
+        self.ADMIN_PASSWORD = os.environ.get("ADMIN_PASSWORD") or None
+        self.ADMIN_EMAIL = os.environ.get("ADMIN_EMAIL", "").strip() or None
+
+        self.SCHEDULER_ENABLED = env_bool("SCHEDULER_ENABLED", True)
+        self.FRONTEND_DIST = os.environ.get(
+            "FRONTEND_DIST", str(Path(__file__).resolve().parent.parent / "frontend" / "dist")
+        )
+        self.LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
+        self.LOG_JSON = env_bool("LOG_JSON", True)
+
+        self.API_TITLE = "Compute booking API"
+        self.API_VERSION = "1.0"
+        self.OPENAPI_VERSION = "3.0.3"
+        self.OPENAPI_URL_PREFIX = "/api"
+        self.OPENAPI_JSON_PATH = "openapi.json"
+        self.OPENAPI_SWAGGER_UI_PATH = "/docs"
+        self.OPENAPI_SWAGGER_UI_URL = "https://cdn.jsdelivr.net/npm/swagger-ui-dist/"
+        self.API_SPEC_OPTIONS = {
+            "components": {
+                "securitySchemes": {
+                    "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+                }
+            },
+            "security": [{"bearerAuth": []}],
+        }

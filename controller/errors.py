@@ -1,0 +1,148 @@
+"""One error hierarchy and the JSON error handlers.
+
+Every error leaves the API as `{"error": code, "message": text, "details": {}}`.
+Services raise the `AppError` subclasses; HTTP errors raised by Flask, webargs
+or the extensions are reshaped here; anything unexpected is logged with its
+traceback and answered with a bare 500 that leaks nothing.
+"""
+
+import logging
+
+from flask import jsonify
+from flask_smorest import Api
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger(__name__)
+
+
+class AppError(Exception):
+    status = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, details: dict | None = None, *, code: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.details = details or {}
+        if code:
+            self.code = code
+
+
+class ValidationFailed(AppError):
+    status = 422
+    code = "validation_error"
+
+
+class Unauthorized(AppError):
+    status = 401
+    code = "unauthorized"
+
+
+class Forbidden(AppError):
+    status = 403
+    code = "forbidden"
+
+
+class NotFound(AppError):
+    status = 404
+    code = "not_found"
+
+
+class Conflict(AppError):
+    status = 409
+    code = "conflict"
+
+
+class InvalidTransition(Conflict):
+    code = "invalid_transition"
+
+
+class CapacityExceeded(Conflict):
+    code = "capacity_exceeded"
+
+
+class Busy(Conflict):
+    """A lock could not be taken in time or a serialisation failure: retryable."""
+
+    code = "busy"
+
+
+class ServiceUnavailable(AppError):
+    status = 503
+    code = "service_unavailable"
+
+
+HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "validation_error",
+    429: "rate_limited",
+    500: "internal_error",
+    503: "service_unavailable",
+}
+
+
+def error_response(status: int, code: str, message: str, details: dict | None = None, headers=None):
+    response = jsonify({"error": code, "message": message, "details": details or {}})
+    response.status_code = status
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def flatten_field_errors(messages) -> dict:
+    """webargs reports errors per location (`{"json": {...}}`); clients want
+    the fields. Locations are merged; a non-dict message becomes `_schema`."""
+    if not isinstance(messages, dict):
+        return {"_schema": messages if isinstance(messages, list) else [str(messages)]}
+    fields: dict = {}
+    for location_errors in messages.values():
+        if isinstance(location_errors, dict):
+            fields.update(location_errors)
+        else:
+            fields.setdefault("_schema", []).extend(
+                location_errors if isinstance(location_errors, list) else [str(location_errors)]
+            )
+    return fields
+
+
+class ApiWithJsonErrors(Api):
+    """flask-smorest's Api answering HTTP errors in the project's error shape."""
+
+    def handle_http_exception(self, error: HTTPException):
+        data = getattr(error, "data", None) or {}
+        status = error.code or 500
+        code = HTTP_CODES.get(status, "error")
+        message = data.get("message") or error.description or error.name
+        details: dict = {}
+        messages = data.get("errors") or data.get("messages")
+        if messages:
+            details = flatten_field_errors(messages)
+            if status == 422:
+                message = "The request has invalid fields."
+            elif status == 400 and details.get("_schema"):
+                message = "; ".join(str(m) for m in details["_schema"])
+        headers = dict(data.get("headers") or {})
+        if status == 405 and getattr(error, "valid_methods", None):
+            headers["Allow"] = ", ".join(error.valid_methods)
+        if status == 429:
+            code, message = "rate_limited", f"Too many requests: {error.description}"
+        if status >= 500:
+            message = "Internal server error."
+        return error_response(status, code, message, details, headers)
+
+
+def register_error_handlers(app) -> None:
+    @app.errorhandler(AppError)
+    def handle_app_error(error: AppError):
+        return error_response(error.status, error.code, error.message, error.details)
+
+    @app.errorhandler(Exception)
+    def handle_unexpected(error: Exception):
+        log.exception("unhandled error")
+        return error_response(500, "internal_error", "Internal server error.")

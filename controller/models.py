@@ -1,0 +1,229 @@
+"""Tables, relationships and small invariants. Workflows live in services."""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from controller.extensions import db
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator):
+    """A timezone-aware UTC datetime on every backend.
+
+    Postgres stores `timestamptz`; SQLite has no time zones, so values are
+    stored as naive UTC there and made aware again on the way out. Naive
+    datetimes are refused on the way in: they are always a bug here.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Role(enum.StrEnum):
+    ADMIN = "admin"
+    STUDENT = "student"
+
+
+class AgentStatus(enum.StrEnum):
+    ONLINE = "online"
+    OFFLINE = "offline"
+    MAINTENANCE = "maintenance"
+
+
+class BookingStatus(enum.StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    ACTIVE = "active"
+    COMPLETED = "completed"
+    REJECTED = "rejected"
+    CANCELLED = "cancelled"
+    FAILED = "failed"
+
+
+# Bookings in these states hold capacity on their node.
+HOLDING_STATUSES = (BookingStatus.APPROVED, BookingStatus.ACTIVE)
+# A student may hold only one booking in these states at any instant.
+OPEN_STATUSES = (BookingStatus.PENDING, BookingStatus.APPROVED, BookingStatus.ACTIVE)
+TERMINAL_STATUSES = (
+    BookingStatus.COMPLETED,
+    BookingStatus.REJECTED,
+    BookingStatus.CANCELLED,
+    BookingStatus.FAILED,
+)
+
+
+def enum_values(enum_cls) -> list[str]:
+    return [member.value for member in enum_cls]
+
+
+class TimestampMixin:
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(
+        UTCDateTime, default=utcnow, onupdate=utcnow, nullable=False
+    )
+
+
+class User(TimestampMixin, db.Model):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    email: Mapped[str] = mapped_column(String(254), unique=True, nullable=False)
+    password_hash: Mapped[str] = mapped_column(String(255), nullable=False)
+    role: Mapped[str] = mapped_column(String(16), nullable=False, default=Role.STUDENT.value)
+    is_active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+
+    bookings: Mapped[list[Booking]] = relationship(
+        back_populates="user", foreign_keys="Booking.user_id"
+    )
+
+    __table_args__ = (CheckConstraint(f"role IN {tuple(enum_values(Role))}", name="ck_users_role"),)
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == Role.ADMIN
+
+
+class Agent(TimestampMixin, db.Model):
+    """A worker node and the agent that runs containers on it."""
+
+    __tablename__ = "agents"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    url: Mapped[str] = mapped_column(String(255), nullable=False)
+    token: Mapped[str | None] = mapped_column(String(255))
+    mac_address: Mapped[str | None] = mapped_column(String(17))
+    broadcast_address: Mapped[str | None] = mapped_column(String(64))
+    wol_port: Mapped[int] = mapped_column(Integer, nullable=False, default=9)
+    cpu_cores: Mapped[int] = mapped_column(Integer, nullable=False)
+    memory_gb: Mapped[float] = mapped_column(Float, nullable=False)
+    gpu_count: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    tags: Mapped[list] = mapped_column(JSON, nullable=False, default=list)
+    status: Mapped[str] = mapped_column(
+        String(16), nullable=False, default=AgentStatus.OFFLINE.value
+    )
+    last_seen: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_health: Mapped[dict | None] = mapped_column(JSON)
+    last_wol_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    bookings: Mapped[list[Booking]] = relationship(back_populates="agent")
+
+    __table_args__ = (
+        CheckConstraint(f"status IN {tuple(enum_values(AgentStatus))}", name="ck_agents_status"),
+        CheckConstraint("cpu_cores > 0 AND memory_gb > 0 AND gpu_count >= 0", name="ck_agents_size"),
+    )
+
+    @property
+    def wakeable(self) -> bool:
+        return bool(self.mac_address)
+
+
+class Booking(TimestampMixin, db.Model):
+    __tablename__ = "bookings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False)
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
+    start_time: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    end_time: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    cpu_cores: Mapped[int] = mapped_column(Integer, nullable=False)
+    memory_gb: Mapped[float] = mapped_column(Float, nullable=False)
+    gpu_count: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    image: Mapped[str] = mapped_column(String(255), nullable=False)
+    purpose: Mapped[str | None] = mapped_column(Text)
+    required_tags: Mapped[list] = mapped_column(JSON, nullable=False, default=list)
+    status: Mapped[str] = mapped_column(
+        String(16), nullable=False, default=BookingStatus.PENDING.value
+    )
+    rejection_reason: Mapped[str | None] = mapped_column(Text)
+    failure_reason: Mapped[str | None] = mapped_column(Text)
+    admin_notes: Mapped[str | None] = mapped_column(Text)
+    container_name: Mapped[str | None] = mapped_column(String(128))
+    container_id: Mapped[str | None] = mapped_column(String(128))
+    access_host: Mapped[str | None] = mapped_column(String(255))
+    access_port: Mapped[int | None] = mapped_column(Integer)
+    approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship(back_populates="bookings", foreign_keys=[user_id])
+    agent: Mapped[Agent | None] = relationship(back_populates="bookings")
+    approved_by: Mapped[User | None] = relationship(foreign_keys=[approved_by_id])
+
+    __table_args__ = (
+        CheckConstraint(
+            f"status IN {tuple(enum_values(BookingStatus))}", name="ck_bookings_status"
+        ),
+        CheckConstraint("end_time > start_time", name="ck_bookings_window"),
+        CheckConstraint(
+            "cpu_cores > 0 AND memory_gb > 0 AND gpu_count >= 0", name="ck_bookings_size"
+        ),
+        Index("ix_bookings_agent_window", "agent_id", "start_time", "end_time"),
+        Index("ix_bookings_user_status", "user_id", "status"),
+        Index("ix_bookings_status_start", "status", "start_time"),
+    )
+
+    @property
+    def holds_capacity(self) -> bool:
+        return self.status in HOLDING_STATUSES
+
+
+class AuditEvent(db.Model):
+    """Who changed what, when, with the state before and after."""
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    entity_type: Mapped[str] = mapped_column(String(32), nullable=False)
+    entity_id: Mapped[int] = mapped_column(Integer, nullable=False)
+    action: Mapped[str] = mapped_column(String(32), nullable=False)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    before: Mapped[dict | None] = mapped_column(JSON)
+    after: Mapped[dict | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+
+    actor: Mapped[User | None] = relationship()
+
+    __table_args__ = (Index("ix_audit_entity", "entity_type", "entity_id"),)
+
+
+class RevokedToken(db.Model):
+    """The token blocklist when no Redis is configured."""
+
+    __tablename__ = "revoked_tokens"
+
+    jti: Mapped[str] = mapped_column(String(64), primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)

@@ -1,0 +1,451 @@
+"""Marshmallow schemas: one per payload, shaped per role.
+
+Loading rejects unknown fields (marshmallow's default), secrets are
+`load_only` and server-set fields `dump_only`. Times must carry an offset
+and come out in UTC.
+"""
+
+import ipaddress
+import re
+from datetime import UTC
+
+from flask import current_app
+from marshmallow import (
+    Schema,
+    ValidationError,
+    fields,
+    post_load,
+    pre_load,
+    validate,
+    validates,
+    validates_schema,
+)
+
+from controller.models import AgentStatus, BookingStatus, enum_values
+
+USERNAME_RE = r"^[A-Za-z0-9_.-]+$"
+MAC_RE = r"^([0-9A-Fa-f]{2}[:-]){5}[0-9A-Fa-f]{2}$"
+NAME_RE = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
+TAG_RE = r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$"
+
+
+class StrictInteger(fields.Integer):
+    """An integer given as a JSON number: no strings, floats or booleans."""
+
+    def __init__(self, **kwargs):
+        super().__init__(strict=True, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, bool | str):
+            raise self.make_error("invalid")
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+class StrictFloat(fields.Float):
+    """A finite number given as a JSON number: no strings or booleans."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, bool | str):
+            raise self.make_error("invalid")
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+class UTCDateTime(fields.AwareDateTime):
+    """An ISO 8601 time with an offset, loaded as UTC."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, str):
+            raise self.make_error("invalid", input=value, obj_type=self.OBJ_TYPE)
+        return super()._deserialize(value, attr, data, **kwargs).astimezone(UTC)
+
+
+class TrimmedString(fields.String):
+    def _deserialize(self, value, attr, data, **kwargs):
+        return super()._deserialize(value, attr, data, **kwargs).strip()
+
+
+def non_blank(value: str) -> None:
+    if not value.strip():
+        raise ValidationError("Must not be blank.")
+
+
+# --- auth ----------------------------------------------------------------
+
+class UserSchema(Schema):
+    id = fields.Integer(dump_only=True)
+    username = fields.String(dump_only=True)
+    email = fields.String(dump_only=True)
+    role = fields.String(dump_only=True)
+    is_active = fields.Boolean(dump_only=True)
+    created_at = fields.DateTime(dump_only=True)
+
+
+class RegisterSchema(Schema):
+    username = TrimmedString(
+        required=True,
+        validate=[validate.Length(3, 64), validate.Regexp(USERNAME_RE, error="Use letters, digits, _ . -")],
+    )
+    email = fields.Email(required=True, validate=validate.Length(max=254))
+    password = fields.String(required=True, load_only=True, validate=validate.Length(max=256))
+
+    @validates("password")
+    def password_long_enough(self, value: str, **_):
+        minimum = current_app.config["PASSWORD_MIN_LENGTH"]
+        if len(value) < minimum:
+            raise ValidationError(f"Use at least {minimum} characters.")
+
+
+class LoginSchema(Schema):
+    username = TrimmedString(required=True, validate=validate.Length(1, 64))
+    password = fields.String(required=True, load_only=True, validate=validate.Length(1, 256))
+
+
+class LogoutSchema(Schema):
+    refresh_token = fields.String(load_default=None, validate=validate.Length(max=4096))
+
+
+class TokenPairSchema(Schema):
+    access_token = fields.String()
+    refresh_token = fields.String()
+    user = fields.Nested(UserSchema)
+
+
+class AccessTokenSchema(Schema):
+    access_token = fields.String()
+
+
+class MessageSchema(Schema):
+    message = fields.String()
+
+
+class ProfileSchema(Schema):
+    user = fields.Nested(UserSchema)
+    booking_counts = fields.Dict(keys=fields.String(), values=fields.Integer())
+
+
+# --- bookings ------------------------------------------------------------
+
+class ResourceRequestSchema(Schema):
+    start_time = UTCDateTime(required=True)
+    end_time = UTCDateTime(required=True)
+    cpu_cores = StrictInteger(required=True, validate=validate.Range(1, 1024))
+    memory_gb = StrictFloat(
+        required=True, validate=validate.Range(min=0, min_inclusive=False, max=65536)
+    )
+    gpu_count = StrictInteger(load_default=0, validate=validate.Range(0, 64))
+    tags = fields.List(
+        fields.String(validate=[validate.Length(1, 32), validate.Regexp(TAG_RE)]),
+        load_default=list, validate=validate.Length(max=10),
+    )
+
+
+class BookingCreateSchema(ResourceRequestSchema):
+    image = fields.String(load_default=None, validate=validate.Length(1, 255))
+    purpose = TrimmedString(load_default=None, allow_none=True, validate=validate.Length(max=500))
+
+
+class AvailabilitySchema(ResourceRequestSchema):
+    pass
+
+
+class AvailabilityResultSchema(Schema):
+    available = fields.Boolean()
+    nodes_fitting = fields.Integer()
+
+
+class PageArgsSchema(Schema):
+    page = fields.Integer(load_default=1, validate=validate.Range(1, 100000))
+    per_page = fields.Integer(load_default=20, validate=validate.Range(1, 100))
+
+
+class StudentBookingQuerySchema(PageArgsSchema):
+    status = fields.String(load_default=None, validate=validate.OneOf(enum_values(BookingStatus)))
+
+
+class StudentBookingSchema(Schema):
+    id = fields.Integer()
+    status = fields.String()
+    start_time = fields.DateTime()
+    end_time = fields.DateTime()
+    cpu_cores = fields.Integer()
+    memory_gb = fields.Float()
+    gpu_count = fields.Integer()
+    image = fields.String()
+    purpose = fields.String(allow_none=True)
+    required_tags = fields.List(fields.String())
+    agent_id = fields.Integer(allow_none=True)
+    agent_name = fields.Function(lambda b: b.agent.name if b.agent else None)
+    rejection_reason = fields.String(allow_none=True)
+    failure_reason = fields.String(allow_none=True)
+    container_name = fields.String(allow_none=True)
+    access_host = fields.String(allow_none=True)
+    access_port = fields.Integer(allow_none=True)
+    approved_at = fields.DateTime(allow_none=True)
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+
+
+class AdminBookingSchema(StudentBookingSchema):
+    user_id = fields.Integer()
+    username = fields.Function(lambda b: b.user.username)
+    admin_notes = fields.String(allow_none=True)
+    approved_by = fields.Function(lambda b: b.approved_by.username if b.approved_by else None)
+    container_id = fields.String(allow_none=True)
+    at_risk = fields.Method("get_at_risk")
+
+    def get_at_risk(self, booking):
+        from controller.services.bookings import at_risk
+
+        return at_risk(booking)
+
+
+class AuditEventSchema(Schema):
+    id = fields.Integer()
+    action = fields.String()
+    actor = fields.Function(lambda e: e.actor.username if e.actor else "system")
+    from_status = fields.Function(lambda e: (e.before or {}).get("status"))
+    to_status = fields.Function(lambda e: (e.after or {}).get("status"))
+    details = fields.Function(lambda e: {"before": e.before, "after": e.after})
+    created_at = fields.DateTime()
+
+
+class AdminBookingDetailSchema(AdminBookingSchema):
+    events = fields.List(fields.Nested(AuditEventSchema))
+
+
+def page_schema(item_schema):
+    return type(
+        f"{item_schema.__name__.removesuffix('Schema')}PageSchema",
+        (Schema,),
+        {
+            "items": fields.List(fields.Nested(item_schema)),
+            "total": fields.Integer(),
+            "page": fields.Integer(),
+            "per_page": fields.Integer(),
+        },
+    )
+
+
+StudentBookingPageSchema = page_schema(StudentBookingSchema)
+AdminBookingPageSchema = page_schema(AdminBookingSchema)
+UserPageSchema = page_schema(UserSchema)
+
+
+class AdminBookingQuerySchema(PageArgsSchema):
+    status = fields.String(load_default=None, metadata={"description": "comma-separated statuses"})
+    user_id = fields.Integer(load_default=None)
+    agent_id = fields.Integer(load_default=None)
+    q = fields.String(load_default=None, validate=validate.Length(max=64))
+    start_from = UTCDateTime(load_default=None)
+    start_to = UTCDateTime(load_default=None)
+    overlaps_from = UTCDateTime(load_default=None)
+    overlaps_to = UTCDateTime(load_default=None)
+    sort = fields.String(
+        load_default="start_time",
+        validate=validate.OneOf(["start_time", "end_time", "created_at", "status", "username"]),
+    )
+    order = fields.String(load_default="asc", validate=validate.OneOf(["asc", "desc"]))
+
+    @post_load
+    def split_status(self, data, **_):
+        if data["status"]:
+            statuses = [s.strip() for s in data["status"].split(",") if s.strip()]
+            bad = [s for s in statuses if s not in enum_values(BookingStatus)]
+            if bad:
+                raise ValidationError({"status": [f"Unknown status: {', '.join(bad)}."]})
+            data["status"] = statuses
+        return data
+
+
+class UserQuerySchema(PageArgsSchema):
+    q = fields.String(load_default=None, validate=validate.Length(max=64))
+
+
+class ApproveSchema(Schema):
+    agent_id = StrictInteger(load_default=None, allow_none=True)
+    notes = TrimmedString(load_default=None, allow_none=True, validate=validate.Length(max=1000))
+
+
+class RejectSchema(Schema):
+    reason = TrimmedString(required=True, validate=[validate.Length(1, 1000), non_blank])
+
+
+class AdminCancelSchema(Schema):
+    reason = TrimmedString(load_default=None, allow_none=True, validate=validate.Length(max=1000))
+
+
+class ExtendSchema(Schema):
+    end_time = UTCDateTime(load_default=None)
+    minutes = StrictInteger(load_default=None, validate=validate.Range(1, 60 * 24 * 30))
+
+    @validates_schema
+    def exactly_one(self, data, **_):
+        if (data.get("end_time") is None) == (data.get("minutes") is None):
+            raise ValidationError("Give either end_time or minutes.", "_schema")
+
+
+class BulkSchema(Schema):
+    action = fields.String(required=True, validate=validate.OneOf(["approve", "reject", "extend"]))
+    ids = fields.List(StrictInteger(), required=True, validate=validate.Length(1, 100))
+    agent_id = StrictInteger(load_default=None, allow_none=True)
+    reason = TrimmedString(load_default=None, validate=validate.Length(1, 1000))
+    end_time = UTCDateTime(load_default=None)
+    minutes = StrictInteger(load_default=None, validate=validate.Range(1, 60 * 24 * 30))
+
+    @validates_schema
+    def action_arguments(self, data, **_):
+        if data.get("action") == "reject" and not data.get("reason"):
+            raise ValidationError({"reason": ["A reason is required to reject."]})
+        if data.get("action") == "extend" and (data.get("end_time") is None) == (
+            data.get("minutes") is None
+        ):
+            raise ValidationError({"minutes": ["Give either end_time or minutes to extend."]})
+
+
+class BulkErrorSchema(Schema):
+    error = fields.String()
+    message = fields.String()
+
+
+class BulkResultSchema(Schema):
+    id = fields.Integer()
+    ok = fields.Boolean()
+    booking = fields.Nested(AdminBookingSchema)
+    error = fields.Nested(BulkErrorSchema)
+
+
+class BulkResultsSchema(Schema):
+    results = fields.List(fields.Nested(BulkResultSchema))
+
+
+# --- nodes ---------------------------------------------------------------
+
+def ipv4_broadcast(value: str) -> None:
+    try:
+        ipaddress.IPv4Address(value)
+    except ValueError as exc:
+        raise ValidationError("Must be an IPv4 address.") from exc
+
+
+class AgentWriteSchema(Schema):
+    name = TrimmedString(required=True, validate=[validate.Length(1, 64), validate.Regexp(NAME_RE)])
+    url = fields.Url(required=True, require_tld=False, schemes={"http", "https"},
+                     validate=validate.Length(max=255))
+    token = fields.String(load_only=True, allow_none=True, validate=validate.Length(8, 255))
+    cpu_cores = StrictInteger(required=True, validate=validate.Range(1, 1024))
+    memory_gb = StrictFloat(required=True, validate=validate.Range(min=0, min_inclusive=False,
+                                                                   max=65536))
+    gpu_count = StrictInteger(validate=validate.Range(0, 64))
+    mac_address = fields.String(allow_none=True, validate=validate.Regexp(MAC_RE, error="Not a MAC address."))
+    broadcast_address = fields.String(allow_none=True, validate=ipv4_broadcast)
+    wol_port = StrictInteger(validate=validate.Range(1, 65535))
+    tags = fields.List(
+        fields.String(validate=[validate.Length(1, 32), validate.Regexp(TAG_RE)]),
+        validate=validate.Length(max=20),
+    )
+    status = fields.String(validate=validate.OneOf(enum_values(AgentStatus)))
+
+    @pre_load
+    def blank_to_none(self, data, **_):
+        if isinstance(data, dict):
+            for key in ("mac_address", "broadcast_address", "token"):
+                if data.get(key) == "":
+                    data = {**data, key: None}
+        return data
+
+    @post_load
+    def normalise_mac(self, data, **_):
+        if data.get("mac_address"):
+            data["mac_address"] = re.sub("-", ":", data["mac_address"]).lower()
+        return data
+
+
+class AgentUpdateSchema(AgentWriteSchema):
+    """The same fields as registration, each optional (used with partial=True)."""
+
+
+class AgentStatusSchema(Schema):
+    status = fields.String(required=True, validate=validate.OneOf(enum_values(AgentStatus)))
+
+
+class UsageSchema(Schema):
+    cpu_cores = fields.Integer()
+    memory_gb = fields.Function(lambda u: u.memory_mib / 1024)
+    gpu_count = fields.Integer()
+
+
+class AgentSchema(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    url = fields.String()
+    cpu_cores = fields.Integer()
+    memory_gb = fields.Float()
+    gpu_count = fields.Integer()
+    mac_address = fields.String(allow_none=True)
+    broadcast_address = fields.String(allow_none=True)
+    wol_port = fields.Integer()
+    tags = fields.List(fields.String())
+    status = fields.String()
+    last_seen = fields.DateTime(allow_none=True)
+    last_health = fields.Dict(allow_none=True)
+    last_wol_at = fields.DateTime(allow_none=True)
+    usage_now = fields.Nested(UsageSchema)
+    has_token = fields.Function(lambda a: bool(a.token))
+    created_at = fields.DateTime()
+
+
+class AgentListSchema(Schema):
+    items = fields.List(fields.Nested(AgentSchema))
+
+
+# --- options and stats ---------------------------------------------------
+
+class ImageSchema(Schema):
+    name = fields.String()
+    port = fields.Integer(allow_none=True)
+
+
+class LimitsSchema(Schema):
+    max_cpu_cores = fields.Integer()
+    max_memory_gb = fields.Float()
+    max_gpu_count = fields.Integer()
+    max_duration_hours = fields.Float()
+    horizon_days = fields.Integer()
+
+
+class PresetSchema(Schema):
+    name = fields.String()
+    cpu_cores = fields.Integer()
+    memory_gb = fields.Float()
+    gpu_count = fields.Integer()
+
+
+class OptionsSchema(Schema):
+    images = fields.List(fields.Nested(ImageSchema))
+    default_image = fields.String()
+    limits = fields.Nested(LimitsSchema)
+    presets = fields.List(fields.Nested(PresetSchema))
+
+
+class ShareSchema(Schema):
+    cpu = fields.Float()
+    memory = fields.Float()
+    gpu = fields.Float()
+
+
+class DayShareSchema(ShareSchema):
+    date = fields.String()
+
+
+class StatsSchema(Schema):
+    bookings = fields.Dict(keys=fields.String(), values=fields.Integer())
+    agents = fields.Dict(keys=fields.String(), values=fields.Integer())
+    utilisation_now = fields.Nested(ShareSchema)
+    utilisation_next_7_days = fields.List(fields.Nested(DayShareSchema))
+
+
+class HealthSchema(Schema):
+    status = fields.String()
+    database = fields.String()
+
+
