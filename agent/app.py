@@ -68,9 +68,7 @@ def _register_auth(app: Flask, config: AgentConfig) -> None:
         if request.path in PUBLIC_PATHS or not config.auth_required:
             return None
         scheme, _, presented = request.headers.get("Authorization", "").partition(" ")
-        if scheme.lower() != "bearer" or not hmac.compare_digest(
-            presented.strip().encode(), expected
-        ):
+        if scheme.lower() != "bearer" or not hmac.compare_digest(presented.strip().encode(), expected):
             raise Unauthorized("A valid 'Authorization: Bearer <token>' header is required.")
         return None
 
@@ -107,9 +105,7 @@ def _register_routes(app: Flask) -> None:
     @app.post("/start_container")
     def start_container():
         """Start (or return) the container of a booking with the booked limits."""
-        schema = StartContainerSchema(
-            max_cpu_cores=config.max_cpu_cores, max_memory_gb=config.max_memory_gb
-        )
+        schema = StartContainerSchema(max_cpu_cores=config.max_cpu_cores, max_memory_gb=config.max_memory_gb)
         data = _load(schema, _json_object())
         spec = SessionSpec(
             booking_id=data["booking_id"],

@@ -43,9 +43,7 @@ class AgentConfig:
     stop_timeout: int = 10
     pids_limit: int = 4096
     max_cpu_cores: float = field(default_factory=lambda: float(os.cpu_count() or 1))
-    max_memory_gb: float = field(
-        default_factory=lambda: round(psutil.virtual_memory().total / 2**30, 3)
-    )
+    max_memory_gb: float = field(default_factory=lambda: round(psutil.virtual_memory().total / 2**30, 3))
     disk_path: str = "/"
     threads: int = 8
 

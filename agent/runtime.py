@@ -354,9 +354,7 @@ class DockerRuntime:
                         continue
                     raise
                 return self.describe(self.inspect(container_id) or {"Id": container_id}), True
-            raise NoFreePort(
-                "Could not bind a host port after several attempts.", {"tried": sorted(tried)}
-            )
+            raise NoFreePort("Could not bind a host port after several attempts.", {"tried": sorted(tried)})
 
     def _adopt(self, attrs: dict, spec: SessionSpec) -> dict | None:
         """Reuse the booking's existing container, or return None when it was removed."""
@@ -369,8 +367,7 @@ class DockerRuntime:
         labels = attrs["Config"].get("Labels") or {}
         if labels.get(SPEC_LABEL) != spec.fingerprint():
             raise BookingConflict(
-                f"Booking {spec.booking_id} already runs with another image or limits;"
-                " stop it first.",
+                f"Booking {spec.booking_id} already runs with another image or limits; stop it first.",
                 {"name": spec.name, "image": attrs["Config"].get("Image")},
             )
         state = attrs.get("State") or {}
@@ -408,9 +405,7 @@ class DockerRuntime:
             labels[CONTAINER_PORT_LABEL] = str(spec.port)
             port_bindings = {f"{spec.port}/tcp": (self.config.publish_address, host_port)}
         device_requests = (
-            [DeviceRequest(driver="nvidia", device_ids=gpus, capabilities=[["gpu"]])]
-            if gpus
-            else None
+            [DeviceRequest(driver="nvidia", device_ids=gpus, capabilities=[["gpu"]])] if gpus else None
         )
         host_config = self.api.create_host_config(
             nano_cpus=spec.nano_cpus,
@@ -556,8 +551,8 @@ class DockerRuntime:
                         running, pool.map(lambda d: self._usage(d["id"]), running), strict=True
                     ):
                         item["usage"] = stats
-            for item in described:
-                item.setdefault("usage", None)
+        for item in described:
+            item.setdefault("usage", None)
         return described
 
     def _usage(self, container_id: str) -> dict | None:

@@ -103,8 +103,7 @@ class StartContainerSchema(Schema):
     def _check_memory(self, value: float, data_key: str) -> None:
         if not MIN_MEMORY_GB <= value <= self.max_memory_gb:
             raise ValidationError(
-                f"Must be between {MIN_MEMORY_GB:g} and {self.max_memory_gb:g} GiB"
-                " (this node's limit)."
+                f"Must be between {MIN_MEMORY_GB:g} and {self.max_memory_gb:g} GiB (this node's limit)."
             )
 
 
