@@ -1,0 +1,72 @@
+import { NavLink, Outlet } from 'react-router';
+import { Button } from '@/components/ui/button';
+import { cn } from '@/components/ui/cn';
+import { useMe } from '@/features/auth/api/get-me';
+import { useLogout } from '@/features/auth/api/logout';
+import { useAuth } from '@/lib/auth';
+
+const ADMIN_TABS = [
+  { to: '/admin', label: 'Overview', end: true },
+  { to: '/admin/bookings', label: 'Bookings' },
+  { to: '/admin/nodes', label: 'Nodes' },
+];
+
+export function AppLayout({ admin = false }) {
+  const { user } = useAuth();
+  const logout = useLogout();
+  useMe();
+  return (
+    <div className="min-h-dvh">
+      <a href="#main" className="sr-only focus:not-sr-only focus:absolute focus:top-2 focus:left-2 focus:z-50 focus:rounded focus:bg-white focus:px-3 focus:py-2">
+        Skip to content
+      </a>
+      <header className="sticky top-0 z-30 border-b border-slate-200 bg-white/85 backdrop-blur">
+        <div className="mx-auto flex h-16 max-w-7xl items-center gap-3 px-4 sm:px-6">
+          <a href={admin ? '/admin' : '/'} className="flex shrink-0 items-center gap-2">
+            <img src="/favicon.svg" alt="" className="size-7" />
+            <span className="hidden font-bold text-slate-900 sm:inline">Lab Compute</span>
+          </a>
+          {admin && (
+            <nav aria-label="Admin sections" className="ml-1 flex gap-1 overflow-x-auto sm:ml-4">
+              {ADMIN_TABS.map((tab) => (
+                <NavLink
+                  key={tab.to}
+                  to={tab.to}
+                  end={tab.end}
+                  className={({ isActive }) =>
+                    cn(
+                      'rounded-lg px-2.5 py-1.5 text-sm font-medium whitespace-nowrap',
+                      isActive ? 'bg-indigo-50 text-indigo-700' : 'text-slate-600 hover:bg-slate-100 hover:text-slate-900',
+                    )
+                  }
+                >
+                  {tab.label}
+                </NavLink>
+              ))}
+            </nav>
+          )}
+          <div className="ml-auto flex items-center gap-2 sm:gap-3">
+            <div className="hidden text-right sm:block">
+              <p className="text-sm leading-tight font-medium text-slate-900" data-testid="current-user">
+                {user?.username}
+              </p>
+              <p className="text-xs leading-tight text-slate-500 capitalize">{user?.role}</p>
+            </div>
+            <span
+              className="flex size-8 items-center justify-center rounded-full bg-indigo-100 text-sm font-bold text-indigo-700 uppercase sm:hidden"
+              aria-hidden
+            >
+              {user?.username?.[0]}
+            </span>
+            <Button variant="secondary" size="sm" onClick={() => logout.mutate()} loading={logout.isPending}>
+              Sign out
+            </Button>
+          </div>
+        </div>
+      </header>
+      <main id="main" className="mx-auto max-w-7xl px-3 py-5 sm:px-6 sm:py-8">
+        <Outlet />
+      </main>
+    </div>
+  );
+}

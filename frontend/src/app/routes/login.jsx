@@ -1,0 +1,38 @@
+import { Link, useLocation, useNavigate } from 'react-router';
+import { AuthLayout } from '@/features/auth/components/auth-layout';
+import { LoginForm } from '@/features/auth/components/login-form';
+import { homeFor } from '@/lib/auth';
+
+export function LoginRoute() {
+  const location = useLocation();
+  const navigate = useNavigate();
+  const message = location.state?.message;
+  const from = location.state?.from;
+  return (
+    <AuthLayout
+      title="Sign in"
+      subtitle="Use your lab account."
+      footer={
+        <>
+          New here?{' '}
+          <Link to="/register" className="font-semibold text-indigo-600 hover:text-indigo-500">
+            Create a student account
+          </Link>
+        </>
+      }
+    >
+      {message && (
+        <p role="status" className="mb-4 rounded-lg border border-sky-200 bg-sky-50 px-3 py-2 text-sm text-sky-900">
+          {message}
+        </p>
+      )}
+      <LoginForm
+        onSuccess={({ user }) => {
+          const home = homeFor(user);
+          const back = from && from !== '/' && from.startsWith(home) ? from : home;
+          navigate(back, { replace: true });
+        }}
+      />
+    </AuthLayout>
+  );
+}

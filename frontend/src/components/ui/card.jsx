@@ -1,0 +1,56 @@
+import { cn } from './cn';
+
+export function Card({ className, children, ...props }) {
+  return (
+    <section
+      className={cn('rounded-2xl bg-white shadow-xs ring-1 ring-slate-200/80', className)}
+      {...props}
+    >
+      {children}
+    </section>
+  );
+}
+
+export function CardHeader({ title, description, actions, id }) {
+  return (
+    <div className="flex flex-wrap items-start justify-between gap-3 border-b border-slate-100 px-4 py-3 sm:px-5">
+      <div className="min-w-0">
+        <h2 id={id} className="text-base font-semibold text-slate-900">
+          {title}
+        </h2>
+        {description && <p className="mt-0.5 text-sm text-slate-500">{description}</p>}
+      </div>
+      {actions && <div className="flex flex-wrap items-center gap-2">{actions}</div>}
+    </div>
+  );
+}
+
+export function EmptyState({ title, description, icon = '∅', action }) {
+  return (
+    <div className="flex flex-col items-center justify-center px-6 py-10 text-center">
+      <div className="mb-3 flex size-12 items-center justify-center rounded-full bg-slate-100 text-xl text-slate-400" aria-hidden>
+        {icon}
+      </div>
+      <p className="text-sm font-semibold text-slate-800">{title}</p>
+      {description && <p className="mt-1 max-w-sm text-sm text-slate-500">{description}</p>}
+      {action && <div className="mt-4">{action}</div>}
+    </div>
+  );
+}
+
+export function ErrorState({ error, onRetry }) {
+  return (
+    <div role="alert" className="flex flex-col items-center gap-3 px-6 py-10 text-center">
+      <p className="text-sm font-medium text-rose-700">{error?.message || 'Could not load this.'}</p>
+      {onRetry && (
+        <button
+          type="button"
+          onClick={onRetry}
+          className="rounded-lg px-3 py-1.5 text-sm font-semibold text-indigo-600 ring-1 ring-indigo-200 hover:bg-indigo-50"
+        >
+          Try again
+        </button>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,21 @@
+import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { api } from '@/lib/api-client';
+import { agentsKey } from './get-agents';
+
+export async function createAgent(agent) {
+  const { data } = await api.post('/admin/agents', agent);
+  return data;
+}
+
+export function useCreateAgent(options = {}) {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: createAgent,
+    ...options,
+    onSuccess: (agent, ...rest) => {
+      queryClient.setQueryData(agentsKey, (old) => (old?.items ? { ...old, items: [...old.items, agent] } : old));
+      queryClient.invalidateQueries({ queryKey: ['admin'] });
+      options.onSuccess?.(agent, ...rest);
+    },
+  });
+}

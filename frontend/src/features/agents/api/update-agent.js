@@ -1,0 +1,20 @@
+import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { api } from '@/lib/api-client';
+import { agentsKey } from './get-agents';
+
+export async function updateAgent({ id, ...changes }) {
+  const { data } = await api.patch(`/admin/agents/${id}`, changes);
+  return data;
+}
+
+export function useUpdateAgent(options = {}) {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: updateAgent,
+    ...options,
+    onSuccess: (agent, ...rest) => {
+      queryClient.invalidateQueries({ queryKey: agentsKey });
+      options.onSuccess?.(agent, ...rest);
+    },
+  });
+}

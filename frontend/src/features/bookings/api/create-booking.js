@@ -1,0 +1,19 @@
+import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { api } from '@/lib/api-client';
+
+export async function createBooking(booking) {
+  const { data } = await api.post('/student/book', booking);
+  return data;
+}
+
+export function useCreateBooking(options = {}) {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: createBooking,
+    ...options,
+    onSuccess: (...args) => {
+      queryClient.invalidateQueries({ queryKey: ['student'] });
+      options.onSuccess?.(...args);
+    },
+  });
+}

@@ -1,0 +1,73 @@
+import { Button } from '@/components/ui/button';
+import { CopyButton } from '@/components/ui/copy-button';
+import { Countdown } from '@/components/ui/countdown';
+import { StatusBadge } from '@/components/ui/status-badge';
+import { formatRange } from '@/lib/format';
+
+export function accessUrl(booking) {
+  if (!booking.access_host || !booking.access_port) return null;
+  return `http://${booking.access_host}:${booking.access_port}`;
+}
+
+export function BookingCard({ booking, onCancel, cancelling }) {
+  const cancellable = booking.status === 'pending' || booking.status === 'approved';
+  const url = booking.status === 'active' ? accessUrl(booking) : null;
+  return (
+    <li className="p-4 sm:px-5" aria-label={`Booking ${booking.id}`}>
+      <div className="flex flex-wrap items-start justify-between gap-2">
+        <div className="min-w-0">
+          <div className="flex flex-wrap items-center gap-2">
+            <StatusBadge status={booking.status} />
+            <span className="text-xs text-slate-400">#{booking.id}</span>
+          </div>
+          <p className="mt-1.5 text-sm font-semibold text-slate-900">{formatRange(booking.start_time, booking.end_time)}</p>
+          <p className="mt-0.5 text-xs text-slate-500">
+            {booking.cpu_cores} CPU · {booking.memory_gb} GB
+            {booking.gpu_count ? ` · ${booking.gpu_count} GPU` : ''} · {booking.image}
+            {booking.agent_name ? ` · on ${booking.agent_name}` : ''}
+          </p>
+          {booking.purpose && <p className="mt-1 line-clamp-2 text-xs text-slate-600 italic">“{booking.purpose}”</p>}
+        </div>
+        <div className="flex flex-col items-end gap-2 text-right text-xs text-slate-600">
+          <TimeHint booking={booking} />
+          {cancellable && (
+            <Button variant="secondary" size="sm" onClick={() => onCancel(booking)} loading={cancelling}>
+              Cancel
+            </Button>
+          )}
+        </div>
+      </div>
+
+      {url && (
+        <div className="mt-3 flex flex-wrap items-center gap-2 rounded-lg bg-emerald-50 px-3 py-2 text-sm ring-1 ring-emerald-200">
+          <span className="font-medium text-emerald-900">Your session:</span>
+          <a href={url} target="_blank" rel="noreferrer" className="font-mono text-emerald-800 underline underline-offset-2 hover:text-emerald-950 break-all">
+            {url}
+          </a>
+          <CopyButton text={url} label="Copy address" />
+        </div>
+      )}
+      {booking.status === 'rejected' && (
+        <p className="mt-3 rounded-lg bg-rose-50 px-3 py-2 text-sm text-rose-900 ring-1 ring-rose-200">
+          <span className="font-semibold">Rejected:</span> {booking.rejection_reason || 'No reason given.'}
+        </p>
+      )}
+      {booking.status === 'failed' && (
+        <p className="mt-3 rounded-lg bg-red-50 px-3 py-2 text-sm text-red-900 ring-1 ring-red-200">
+          <span className="font-semibold">Failed:</span> {booking.failure_reason || 'The node could not start your session.'}
+        </p>
+      )}
+    </li>
+  );
+}
+
+function TimeHint({ booking }) {
+  const start = new Date(booking.start_time).getTime();
+  if (booking.status === 'active') {
+    return <Countdown to={booking.end_time} prefix="ends in" pastLabel="ending now" className="text-emerald-700" />;
+  }
+  if ((booking.status === 'pending' || booking.status === 'approved') && start > Date.now() - 60_000) {
+    return <Countdown to={booking.start_time} prefix="starts in" pastLabel="starting now" />;
+  }
+  return null;
+}
