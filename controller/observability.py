@@ -57,7 +57,12 @@ def init_request_logging(app: Flask) -> None:
 
     @app.after_request
     def log_request(response):
-        response.headers[REQUEST_ID_HEADER] = g.get("request_id", "")
+        # Another before_request (the rate limiter) may have answered first.
+        if "request_id" not in g:
+            g.request_id = uuid.uuid4().hex
+        started = g.get("started")
+        duration_ms = round((time.perf_counter() - started) * 1000, 1) if started else None
+        response.headers[REQUEST_ID_HEADER] = g.request_id
         if request.path.startswith("/api"):
             log.info(
                 "request",
@@ -65,7 +70,7 @@ def init_request_logging(app: Flask) -> None:
                     "method": request.method,
                     "path": request.path,
                     "status": response.status_code,
-                    "duration_ms": round((time.perf_counter() - g.started) * 1000, 1),
+                    "duration_ms": duration_ms,
                 },
             )
         return response

@@ -1,8 +1,8 @@
 """The admin's side: bookings, nodes, users, stats."""
 
 from flask_jwt_extended import current_user
-from flask_smorest import Blueprint
 
+from controller.routes import Blueprint
 from controller.schemas import (
     AdminBookingDetailSchema,
     AdminBookingPageSchema,

@@ -3,11 +3,11 @@
 from flask import current_app, request
 from flask_jwt_extended import current_user, decode_token, get_jwt, jwt_required
 from flask_limiter.util import get_remote_address
-from flask_smorest import Blueprint
 from jwt.exceptions import PyJWTError
 
 from controller.errors import ValidationFailed
 from controller.extensions import limiter
+from controller.routes import Blueprint
 from controller.schemas import (
     AccessTokenSchema,
     LoginSchema,

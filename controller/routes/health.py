@@ -1,11 +1,11 @@
 """Liveness for load balancers and compose health checks (no auth, no secrets)."""
 
-from flask_smorest import Blueprint
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from controller.errors import ServiceUnavailable
 from controller.extensions import db
+from controller.routes import Blueprint
 from controller.schemas import HealthSchema
 
 blp = Blueprint("health", __name__, url_prefix="/api", description="Service health")

@@ -2,8 +2,8 @@
 
 from flask import current_app
 from flask_jwt_extended import current_user
-from flask_smorest import Blueprint
 
+from controller.routes import Blueprint
 from controller.schemas import (
     AvailabilityResultSchema,
     AvailabilitySchema,

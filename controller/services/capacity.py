@@ -188,9 +188,9 @@ def lock_agents(agent_ids: Iterable[int]) -> list[Agent]:
 
 @contextmanager
 def capacity_transaction() -> Iterator[None]:
-    """Run a capacity-changing unit of work: serialised on SQLite, and with
-    Postgres lock timeouts, serialisation failures and deadlocks turned into
-    a retryable `Busy` (409) after rolling back."""
+    """Run a capacity-changing unit of work: serialised on SQLite; rolled back
+    whole when anything raises, with Postgres lock timeouts, serialisation
+    failures and deadlocks turned into a retryable `Busy` (409)."""
     guard = _sqlite_lock if not _is_postgres() else None
     if guard is not None:
         guard.acquire()
@@ -200,6 +200,9 @@ def capacity_transaction() -> Iterator[None]:
         db.session.rollback()
         if getattr(exc.orig, "pgcode", None) in RETRYABLE_PGCODES:
             raise Busy("The node is busy with another change; try again.") from exc
+        raise
+    except BaseException:
+        db.session.rollback()
         raise
     finally:
         if guard is not None:

@@ -1,0 +1,133 @@
+from datetime import timedelta
+
+import pytest
+
+from controller.extensions import db
+from controller.models import AuditEvent, Booking, BookingStatus
+from tests.controller.conftest import bearer
+from tests.controller.helpers import assert_error, booking_payload, future, iso
+
+
+@pytest.fixture
+def node(factory):
+    return factory.agent(cpu_cores=8, memory_gb=32, gpu_count=1)
+
+
+def test_student_books_a_pending_booking(client, student_headers, student, node):
+    response = client.post("/api/student/book", headers=student_headers,
+                           json=booking_payload(purpose="  thesis experiments  ", gpu_count=1))
+    assert response.status_code == 201
+    body = response.get_json()
+    assert body["status"] == "pending" and body["agent_id"] is None
+    assert body["cpu_cores"] == 2 and body["memory_gb"] == 4 and body["gpu_count"] == 1
+    assert body["image"] == "jupyter/base-notebook:latest" and body["purpose"] == "thesis experiments"
+    assert body["start_time"].endswith("+00:00")
+    assert "admin_notes" not in body and "user_id" not in body
+    event = db.session.scalar(db.select(AuditEvent).where(AuditEvent.entity_type == "booking"))
+    assert (event.action, event.actor_id, event.after["status"]) == ("created", student.id, "pending")
+
+
+def test_times_with_other_offsets_are_stored_in_utc(client, student_headers, node):
+    start = future(5)
+    payload = booking_payload(start_time=start.astimezone(__import__("zoneinfo").ZoneInfo("Asia/Tokyo")).isoformat(),
+                              end_time=iso(start + timedelta(hours=1)))
+    body = client.post("/api/student/book", headers=student_headers, json=payload).get_json()
+    assert body["start_time"] == iso(start)
+
+
+def test_student_cannot_hold_two_overlapping_bookings(client, student_headers, node):
+    assert client.post("/api/student/book", headers=student_headers, json=booking_payload(1, 2)).status_code == 201
+    assert_error(client.post("/api/student/book", headers=student_headers, json=booking_payload(2, 2)), 409, "conflict")
+    assert client.post("/api/student/book", headers=student_headers, json=booking_payload(3, 1)).status_code == 201
+
+
+def test_a_cancelled_booking_no_longer_blocks_the_student(client, student_headers, node):
+    first = client.post("/api/student/book", headers=student_headers, json=booking_payload(1, 2)).get_json()
+    client.post(f"/api/student/bookings/{first['id']}/cancel", headers=student_headers)
+    assert client.post("/api/student/book", headers=student_headers, json=booking_payload(1, 2)).status_code == 201
+
+
+def test_list_is_own_filtered_and_paginated(client, factory, node):
+    alice, bob = factory.user(), factory.user()
+    for day in range(5):
+        factory.booking(alice, start_in=timedelta(days=day + 1))
+    factory.booking(alice, start_in=timedelta(days=9), status=BookingStatus.CANCELLED.value)
+    factory.booking(bob, start_in=timedelta(days=1))
+    page = client.get("/api/student/bookings?per_page=2&page=2", headers=bearer(alice)).get_json()
+    assert (page["total"], page["page"], page["per_page"], len(page["items"])) == (6, 2, 2, 2)
+    all_items = client.get("/api/student/bookings?per_page=100", headers=bearer(alice)).get_json()["items"]
+    starts = [item["start_time"] for item in all_items]
+    assert starts == sorted(starts, reverse=True)
+    cancelled = client.get("/api/student/bookings?status=cancelled", headers=bearer(alice)).get_json()
+    assert cancelled["total"] == 1 and cancelled["items"][0]["status"] == "cancelled"
+
+
+@pytest.mark.parametrize("query", ["status=bogus", "page=0", "per_page=1000", "per_page=abc", "extra=1"])
+def test_list_rejects_bad_query(client, student_headers, query):
+    assert_error(client.get(f"/api/student/bookings?{query}", headers=student_headers), 422, "validation_error")
+
+
+def test_student_cannot_see_or_cancel_another_students_booking(client, factory, node):
+    alice, bob = factory.user(), factory.user()
+    booking = factory.booking(bob)
+    assert_error(client.get(f"/api/student/bookings/{booking.id}", headers=bearer(alice)), 404, "not_found")
+    assert_error(client.post(f"/api/student/bookings/{booking.id}/cancel", headers=bearer(alice)), 404, "not_found")
+    db.session.refresh(booking)
+    assert booking.status == "pending"
+    assert client.get(f"/api/student/bookings/{booking.id}", headers=bearer(bob)).status_code == 200
+
+
+@pytest.mark.parametrize("status", ["pending", "approved"])
+def test_student_cancels_own_pending_or_approved_booking(client, factory, node, status):
+    alice = factory.user()
+    booking = factory.booking(alice, status=status, agent_id=node.id if status == "approved" else None)
+    response = client.post(f"/api/student/bookings/{booking.id}/cancel", headers=bearer(alice))
+    assert response.status_code == 200 and response.get_json()["status"] == "cancelled"
+
+
+@pytest.mark.parametrize("status", ["active", "completed", "rejected", "cancelled", "failed"])
+def test_student_cannot_cancel_in_other_states(client, factory, node, status):
+    alice = factory.user()
+    booking = factory.booking(alice, status=status)
+    assert_error(client.post(f"/api/student/bookings/{booking.id}/cancel", headers=bearer(alice)), 409,
+                 "invalid_transition")
+    db.session.refresh(booking)
+    assert booking.status == status
+
+
+def test_profile_counts_bookings_by_status(client, factory, node):
+    alice = factory.user()
+    factory.booking(alice)
+    factory.booking(alice, start_in=timedelta(days=2), status="rejected")
+    body = client.get("/api/student/profile", headers=bearer(alice)).get_json()
+    assert body["user"]["username"] == alice.username
+    assert body["booking_counts"]["pending"] == 1 and body["booking_counts"]["rejected"] == 1
+
+
+def test_options_serve_images_limits_and_fitting_presets(client, student_headers, factory):
+    factory.agent(cpu_cores=4, memory_gb=16, gpu_count=0)
+    factory.agent(cpu_cores=2, memory_gb=64, gpu_count=0)
+    body = client.get("/api/student/options", headers=student_headers).get_json()
+    assert body["default_image"] == "jupyter/base-notebook:latest"
+    assert body["images"][0] == {"name": "jupyter/base-notebook:latest", "port": 8888}
+    assert body["limits"]["max_cpu_cores"] == 4 and body["limits"]["max_memory_gb"] == 64
+    assert body["limits"]["max_gpu_count"] == 0
+    assert [p["name"] for p in body["presets"]] == ["Small", "Medium"]
+
+
+def test_availability_reflects_approved_bookings(client, factory, student_headers):
+    node = factory.agent(cpu_cores=4, memory_gb=16)
+    other = factory.user()
+    payload = booking_payload(1, 2, cpu_cores=3)
+    assert client.post("/api/student/availability", headers=student_headers, json=payload).get_json() == {
+        "available": True, "nodes_fitting": 1}
+    factory.booking(other, status="approved", agent_id=node.id, cpu_cores=2, start_in=timedelta(hours=2),
+                    duration=timedelta(hours=1))
+    assert client.post("/api/student/availability", headers=student_headers, json=payload).get_json() == {
+        "available": False, "nodes_fitting": 0}
+
+
+def test_booking_when_the_lab_has_no_nodes_is_refused_clearly(client, student_headers):
+    body = assert_error(client.post("/api/student/book", headers=student_headers, json=booking_payload()), 422)
+    assert "no nodes" in body["message"].lower()
+    assert db.session.scalar(db.select(db.func.count()).select_from(Booking)) == 0
