@@ -159,6 +159,9 @@ def serve(config: AgentConfig) -> None:
             self.cfg.set("graceful_timeout", 15)
             self.cfg.set("accesslog", "-")
             self.cfg.set("proc_name", "lab-agent")
+            if config.tls_cert:
+                self.cfg.set("certfile", config.tls_cert)
+                self.cfg.set("keyfile", config.tls_key)
 
         def load(self):
             return create_app(config)

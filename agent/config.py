@@ -46,6 +46,8 @@ class AgentConfig:
     max_memory_gb: float = field(default_factory=lambda: round(psutil.virtual_memory().total / 2**30, 3))
     disk_path: str = "/"
     threads: int = 8
+    tls_cert: str | None = None
+    tls_key: str | None = None
 
     @property
     def docker_host(self) -> str | None:
@@ -66,6 +68,11 @@ class AgentConfig:
             )
         if self.token is not None and len(self.token) < MIN_TOKEN_LENGTH:
             raise ConfigError(f"AGENT_TOKEN must be at least {MIN_TOKEN_LENGTH} characters long")
+        if bool(self.tls_cert) != bool(self.tls_key):
+            raise ConfigError("AGENT_TLS_CERT and AGENT_TLS_KEY must be set together")
+        for name, path in (("AGENT_TLS_CERT", self.tls_cert), ("AGENT_TLS_KEY", self.tls_key)):
+            if path and not os.access(path, os.R_OK):
+                raise ConfigError(f"{name}: cannot read {path}")
         low, high = self.port_range
         if not (1024 <= low <= high <= 65535):
             raise ConfigError("AGENT_PORT_RANGE must be LOW-HIGH with 1024 <= LOW <= HIGH <= 65535")
@@ -97,6 +104,9 @@ class AgentConfig:
             kwargs["public_host"] = env["AGENT_PUBLIC_HOST"].strip()
         if env.get("AGENT_PORT_RANGE"):
             kwargs["port_range"] = _port_range(env["AGENT_PORT_RANGE"])
+        for name, key in (("AGENT_TLS_CERT", "tls_cert"), ("AGENT_TLS_KEY", "tls_key")):
+            if env.get(name):
+                kwargs[key] = env[name]
         if env.get("AGENT_DISK_PATH"):
             kwargs["disk_path"] = env["AGENT_DISK_PATH"]
         for name, key in (

@@ -68,6 +68,8 @@ def test_values_are_read_from_the_environment():
         {"AGENT_INSECURE_DEV": "maybe"},
         {"AGENT_MAX_MEMORY_GB": "-1"},
         {"AGENT_STOP_TIMEOUT": "-3"},
+        {"AGENT_TLS_CERT": "/etc/hostname"},
+        {"AGENT_TLS_CERT": "/etc/hostname", "AGENT_TLS_KEY": "/nonexistent/agent.key"},
     ],
     ids=lambda env: "-".join(f"{k}={v}" for k, v in env.items()),
 )

@@ -1,9 +1,11 @@
 """The real `python -m agent.app` process, over HTTP on 127.0.0.1."""
 
 import os
+import shutil
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -11,6 +13,7 @@ import requests
 
 from tests.agent.conftest import AUTH, TOKEN, free_port
 from tests.dockerimages import BUSYBOX_HTTP_PORT, INDEX_HTML
+from tests.support import require
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -21,8 +24,9 @@ def agent_env(**extra) -> dict:
     return env
 
 
-@pytest.fixture
-def agent_url(docker_client, test_image):
+@contextmanager
+def running_agent(scheme: str = "http", verify=True, **extra_env):
+    """Run `python -m agent.app` on a free loopback port; yield its base URL."""
     port = free_port()
     env = agent_env(
         AGENT_TOKEN=TOKEN,
@@ -31,6 +35,7 @@ def agent_url(docker_client, test_image):
         AGENT_PUBLISH_ADDRESS="127.0.0.1",
         AGENT_PUBLIC_HOST="127.0.0.1",
         AGENT_IMAGE_ALLOWLIST="lab-test/*",
+        **extra_env,
     )
     process = subprocess.Popen(
         [sys.executable, "-m", "agent.app"],
@@ -39,15 +44,16 @@ def agent_url(docker_client, test_image):
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
     )
-    url = f"http://127.0.0.1:{port}"
+    url = f"{scheme}://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 20
         while True:
             try:
-                requests.get(f"{url}/livez", timeout=1)
+                requests.get(f"{url}/livez", timeout=1, verify=verify)
                 break
             except requests.ConnectionError:
                 if process.poll() is not None or time.monotonic() > deadline:
+                    process.kill()
                     output = process.stdout.read().decode(errors="replace")
                     pytest.fail(f"agent did not start:\n{output}")
                 time.sleep(0.1)
@@ -60,6 +66,12 @@ def agent_url(docker_client, test_image):
             process.kill()
             process.wait()
         process.stdout.close()
+
+
+@pytest.fixture
+def agent_url(docker_client, test_image):
+    with running_agent() as url:
+        yield url
 
 
 @pytest.mark.docker
@@ -107,3 +119,41 @@ def test_agent_process_refuses_to_start_without_a_token():
     )
     assert result.returncode == 2
     assert "AGENT_TOKEN" in result.stderr
+
+
+@pytest.fixture
+def self_signed_cert(tmp_path):
+    require(shutil.which("openssl") is not None, "openssl")
+    cert, key = tmp_path / "agent.crt", tmp_path / "agent.key"
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    return cert, key
+
+
+def test_agent_process_serves_https_when_given_a_certificate(self_signed_cert):
+    cert, key = self_signed_cert
+    with running_agent("https", verify=str(cert), AGENT_TLS_CERT=str(cert), AGENT_TLS_KEY=str(key)) as url:
+        assert requests.get(f"{url}/livez", verify=str(cert), timeout=5).json() == {"status": "ok"}
+        unauthorised = requests.get(f"{url}/containers", verify=str(cert), timeout=5)
+        assert unauthorised.status_code == 401
