@@ -251,6 +251,7 @@ class DockerRuntime:
 
     @staticmethod
     def is_managed(attrs: Mapping) -> bool:
+        """True only for containers the agent created (label `lab.booking.managed=true`)."""
         labels = (attrs.get("Config") or {}).get("Labels") or attrs.get("Labels") or {}
         return labels.get(MANAGED_LABEL) == "true"
 
@@ -407,7 +408,8 @@ class DockerRuntime:
         device_requests = (
             [DeviceRequest(driver="nvidia", device_ids=gpus, capabilities=[["gpu"]])] if gpus else None
         )
-        host_config = self.api.create_host_config(
+        host_config = self._docker(
+            "create_host_config",
             nano_cpus=spec.nano_cpus,
             mem_limit=spec.memory_bytes,
             memswap_limit=spec.memory_bytes,

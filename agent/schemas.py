@@ -41,9 +41,13 @@ class StrictInteger(fields.Integer):
 
 
 class StrictString(fields.String):
+    """A JSON string without NUL characters (Docker cannot pass those on)."""
+
     def _deserialize(self, value, attr, data, **kwargs):
         if not isinstance(value, str):
             raise ValidationError("Not a valid string.")
+        if "\x00" in value:
+            raise ValidationError("Must not contain NUL characters.")
         return value
 
 

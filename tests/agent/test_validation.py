@@ -44,6 +44,7 @@ BAD_BODIES = {
     "env as list": {**VALID, "env": ["A=1"]},
     "env bad name": {**VALID, "env": {"A-B": "1"}},
     "env non-string value": {**VALID, "env": {"A": 1}},
+    "env value with NUL": {**VALID, "env": {"A": "x\u0000y"}},
     "unknown field": {**VALID, "privileged": True},
     "unknown volume field": {**VALID, "volumes": {"/": "/host"}},
 }
