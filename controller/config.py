@@ -79,6 +79,7 @@ class Config:
         self.RATELIMIT_HEADERS_ENABLED = True
         self.LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute")
 
+        self.TRUST_PROXY_HOPS = env_int("TRUST_PROXY_HOPS", 0)
         self.CORS_ORIGINS = [o.strip() for o in os.environ.get("CORS_ORIGINS", "").split(",") if o.strip()]
         self.MAX_CONTENT_LENGTH = 64 * 1024
 
