@@ -22,6 +22,7 @@ export default defineConfig({
     environment: 'jsdom',
     setupFiles: ['./src/test/setup.js'],
     include: ['src/**/*.test.{js,jsx}'],
-    restoreMocks: true,
+    mockReset: true,
+    env: { TZ: 'Europe/Berlin' },
   },
 });

@@ -26,25 +26,7 @@ export function AppLayout({ admin = false }) {
             <img src="/favicon.svg" alt="" className="size-7" />
             <span className="hidden font-bold text-slate-900 sm:inline">Lab Compute</span>
           </a>
-          {admin && (
-            <nav aria-label="Admin sections" className="ml-1 flex gap-1 overflow-x-auto sm:ml-4">
-              {ADMIN_TABS.map((tab) => (
-                <NavLink
-                  key={tab.to}
-                  to={tab.to}
-                  end={tab.end}
-                  className={({ isActive }) =>
-                    cn(
-                      'rounded-lg px-2.5 py-1.5 text-sm font-medium whitespace-nowrap',
-                      isActive ? 'bg-indigo-50 text-indigo-700' : 'text-slate-600 hover:bg-slate-100 hover:text-slate-900',
-                    )
-                  }
-                >
-                  {tab.label}
-                </NavLink>
-              ))}
-            </nav>
-          )}
+          {admin && <AdminTabs className="ml-4 hidden sm:flex" />}
           <div className="ml-auto flex items-center gap-2 sm:gap-3">
             <div className="hidden text-right sm:block">
               <p className="text-sm leading-tight font-medium text-slate-900" data-testid="current-user">
@@ -58,15 +40,38 @@ export function AppLayout({ admin = false }) {
             >
               {user?.username?.[0]}
             </span>
-            <Button variant="secondary" size="sm" onClick={() => logout.mutate()} loading={logout.isPending}>
+            <Button variant="secondary" size="sm" className="whitespace-nowrap" onClick={() => logout.mutate()} loading={logout.isPending}>
               Sign out
             </Button>
           </div>
         </div>
+        {admin && <AdminTabs className="flex border-t border-slate-100 px-3 py-1.5 sm:hidden" />}
       </header>
       <main id="main" className="mx-auto max-w-7xl px-3 py-5 sm:px-6 sm:py-8">
         <Outlet />
       </main>
     </div>
+  );
+}
+
+function AdminTabs({ className }) {
+  return (
+    <nav aria-label="Admin sections" className={cn('gap-1 overflow-x-auto', className)}>
+      {ADMIN_TABS.map((tab) => (
+        <NavLink
+          key={tab.to}
+          to={tab.to}
+          end={tab.end}
+          className={({ isActive }) =>
+            cn(
+              'rounded-lg px-2.5 py-1.5 text-sm font-medium whitespace-nowrap',
+              isActive ? 'bg-indigo-50 text-indigo-700' : 'text-slate-600 hover:bg-slate-100 hover:text-slate-900',
+            )
+          }
+        >
+          {tab.label}
+        </NavLink>
+      ))}
+    </nav>
   );
 }

@@ -1,6 +1,5 @@
 import { useQueryClient } from '@tanstack/react-query';
 import { createContext, useCallback, useContext, useEffect, useMemo, useState } from 'react';
-import { useNavigate } from 'react-router';
 import { onSessionEnd, tokens } from './api-client';
 
 const AuthContext = createContext(null);
@@ -12,15 +11,17 @@ export function homeFor(user) {
 
 /**
  * Holds the signed-in user. The tokens live in the API client (localStorage), so a
- * reload keeps the session; when the client ends a session we go to /login.
+ * reload keeps the session. When a session ends (sign-out, failed refresh) the user
+ * is cleared, the role gate sends them to /login, and `notice` says why.
  */
 export function AuthProvider({ children }) {
   const [user, setUser] = useState(() => (tokens.access ? tokens.user : null));
-  const navigate = useNavigate();
+  const [notice, setNotice] = useState(null);
   const queryClient = useQueryClient();
 
   const startSession = useCallback((session) => {
     tokens.save(session);
+    setNotice(null);
     setUser(session.user);
   }, []);
 
@@ -32,18 +33,18 @@ export function AuthProvider({ children }) {
   const clearSession = useCallback(
     (message) => {
       tokens.clear();
+      setNotice(message || null);
       setUser(null);
       queryClient.clear();
-      navigate('/login', { replace: true, state: message ? { message } : undefined });
     },
-    [navigate, queryClient],
+    [queryClient],
   );
 
   useEffect(() => onSessionEnd((message) => clearSession(message)), [clearSession]);
 
   const value = useMemo(
-    () => ({ user, startSession, updateUser, clearSession }),
-    [user, startSession, updateUser, clearSession],
+    () => ({ user, notice, startSession, updateUser, clearSession }),
+    [user, notice, startSession, updateUser, clearSession],
   );
   return <AuthContext.Provider value={value}>{children}</AuthContext.Provider>;
 }

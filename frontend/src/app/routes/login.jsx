@@ -1,12 +1,13 @@
 import { Link, useLocation, useNavigate } from 'react-router';
 import { AuthLayout } from '@/features/auth/components/auth-layout';
 import { LoginForm } from '@/features/auth/components/login-form';
-import { homeFor } from '@/lib/auth';
+import { homeFor, useAuth } from '@/lib/auth';
 
 export function LoginRoute() {
   const location = useLocation();
   const navigate = useNavigate();
-  const message = location.state?.message;
+  const { notice } = useAuth();
+  const message = location.state?.message || notice;
   const from = location.state?.from;
   return (
     <AuthLayout

@@ -9,7 +9,7 @@ export function StudentDashboardRoute() {
     <div className="space-y-5">
       <div className="flex flex-col gap-4 lg:flex-row lg:items-end lg:justify-between">
         <div>
-          <h1 className="text-2xl font-bold tracking-tight text-slate-900">Hi {user?.username} 👋</h1>
+          <h1 className="text-2xl font-bold tracking-tight text-slate-900">Hi {user?.username}</h1>
           <p className="text-sm text-slate-600">Request compute time and follow your sessions.</p>
         </div>
         <div className="lg:w-[28rem]">

@@ -95,7 +95,7 @@ export function RejectDialog({ open, ids, onClose, onSubmit, pending, error }) {
           required
           data-autofocus
         />
-        <div className="flex flex-wrap gap-1.5" role="group" aria-label="Common reasons">
+        <div className="flex flex-wrap gap-1.5" role="group" aria-label="Suggested texts">
           {REASONS.map((r) => (
             <button
               key={r}

@@ -136,7 +136,7 @@ export function BookingsTable({ agents = [] }) {
         id="bookings-title"
         title={
           <span className="inline-flex items-center gap-2">
-            Bookings {bookings.isFetching && !bookings.isPending && <Spinner className="size-3.5 text-slate-400" />}
+            All bookings {bookings.isFetching && !bookings.isPending && <Spinner className="size-3.5 text-slate-400" />}
           </span>
         }
         description={bookings.data ? plural(bookings.data.total, 'booking') + (filtered ? ' match' : ' in total') : undefined}
@@ -190,7 +190,7 @@ export function BookingsTable({ agents = [] }) {
 
       {selected.size > 0 && (
         <div
-          className="sticky top-16 z-10 flex flex-wrap items-center gap-2 border-b border-indigo-100 bg-indigo-50 px-4 py-2 text-sm sm:px-5"
+          className="z-10 flex sm:sticky sm:top-16 flex-wrap items-center gap-2 border-b border-indigo-100 bg-indigo-50 px-4 py-2 text-sm sm:px-5"
           role="region"
           aria-label="Bulk actions"
         >
@@ -215,7 +215,7 @@ export function BookingsTable({ agents = [] }) {
       ) : bookings.isError ? (
         <ErrorState error={bookings.error} onRetry={bookings.refetch} />
       ) : items.length === 0 ? (
-        <EmptyState icon="📭" title={filtered ? 'No bookings match these filters' : 'No bookings yet'} description={filtered ? 'Clear a filter to see more.' : 'Requests from students appear here.'} />
+        <EmptyState title={filtered ? 'No bookings match these filters' : 'No bookings yet'} description={filtered ? 'Clear a filter to see more.' : 'Requests from students appear here.'} />
       ) : (
         <div className="overflow-x-auto">
           <table className="min-w-full text-sm">
@@ -305,7 +305,7 @@ export function BookingsTable({ agents = [] }) {
                     {b.cpu_cores} CPU · {b.memory_gb} GB{b.gpu_count ? ` · ${b.gpu_count} GPU` : ''}
                     <span className="block text-xs text-slate-400">{b.image}</span>
                   </td>
-                  <td className="hidden px-3 py-3 text-slate-600 md:table-cell">{b.agent_name || <span className="text-slate-400">—</span>}</td>
+                  <td className="hidden px-3 py-3 whitespace-nowrap text-slate-600 md:table-cell">{b.agent_name || <span className="text-slate-400">—</span>}</td>
                   <td className="px-3 py-3">
                     <StatusBadge status={b.status} />
                   </td>
@@ -392,7 +392,7 @@ function SortHeader({ column, sort, onSort, children, className }) {
 function RowActions({ booking, onApprove, onReject, onExtend, onCancel }) {
   const { status } = booking;
   return (
-    <div className="flex flex-wrap justify-end gap-1.5">
+    <div className="flex flex-col items-end gap-1.5 sm:flex-row sm:justify-end">
       {status === 'pending' && (
         <>
           <Button size="sm" variant="success" onClick={onApprove} aria-label={`Approve booking ${booking.id}`}>

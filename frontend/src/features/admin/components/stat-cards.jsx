@@ -7,7 +7,7 @@ function Stat({ label, value, sub, tone = 'text-slate-900', accent = 'bg-slate-2
       <span className={`absolute inset-y-0 left-0 w-1 ${accent}`} aria-hidden />
       <dt className="truncate text-xs font-medium text-slate-500">{label}</dt>
       <dd className={`mt-1 text-2xl font-bold tabular-nums ${tone}`}>{value}</dd>
-      {sub && <dd className="mt-0.5 truncate text-xs text-slate-500">{sub}</dd>}
+      {sub && <dd className="mt-0.5 text-xs text-slate-500">{sub}</dd>}
     </div>
   );
 }

@@ -91,7 +91,7 @@ export function Timeline({ agents = [] }) {
       ) : bookings.isError ? (
         <ErrorState error={bookings.error} onRetry={bookings.refetch} />
       ) : rows.length === 0 ? (
-        <EmptyState icon="🖥" title="No nodes yet" description="Register a node to see its schedule here." />
+        <EmptyState title="No nodes yet" description="Register a node to see its schedule here." />
       ) : (
         <div className="overflow-x-auto">
           <div className="min-w-[760px]" role="grid" aria-label="Bookings per node this week">

@@ -43,7 +43,7 @@ export function UtilisationChart({ days, loading }) {
                   <Tooltip formatter={(v) => `${v}%`} contentStyle={{ borderRadius: 12, borderColor: '#e2e8f0', fontSize: 12 }} />
                   <Legend iconType="circle" wrapperStyle={{ fontSize: 12 }} />
                   {SERIES.map((s) => (
-                    <Area key={s.key} type="monotone" dataKey={s.key} name={s.name} stroke={s.color} strokeWidth={2} fill={`url(#fill-${s.key})`} />
+                    <Area key={s.key} type="monotone" dataKey={s.key} name={s.name} stroke={s.color} strokeWidth={2} fill={`url(#fill-${s.key})`} isAnimationActive={false} />
                   ))}
                 </AreaChart>
               </ResponsiveContainer>

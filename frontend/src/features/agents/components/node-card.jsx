@@ -9,7 +9,8 @@ export function healthSummary(health) {
   const status = String(health.status ?? health.state ?? (health.ok === false ? 'error' : health.ok ? 'ok' : '')).toLowerCase();
   if (['ok', 'healthy', 'up', 'online'].includes(status)) return { tone: 'ok', label: 'Healthy' };
   if (!status) return { tone: 'unknown', label: 'Reported' };
-  return { tone: 'bad', label: status.replace(/_/g, ' ') };
+  const text = status.replace(/_/g, ' ');
+  return { tone: 'bad', label: text[0].toUpperCase() + text.slice(1) };
 }
 
 const healthTone = {
@@ -38,7 +39,7 @@ export function NodeCard({ agent, onToggleMaintenance, toggling }) {
 
       <dl className="mt-3 grid grid-cols-2 gap-x-3 gap-y-1 text-xs">
         <dt className="text-slate-500">Health</dt>
-        <dd className={`font-medium capitalize ${healthTone[health.tone]}`}>{health.label}</dd>
+        <dd className={`font-medium ${healthTone[health.tone]}`}>{health.label}</dd>
         <dt className="text-slate-500">Last seen</dt>
         <dd className="text-slate-700" title={agent.last_seen ? formatDateTime(agent.last_seen) : undefined}>
           {formatRelative(agent.last_seen, now)}

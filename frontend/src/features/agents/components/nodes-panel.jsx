@@ -35,7 +35,7 @@ export function NodesPanel() {
           <ErrorState error={agents.error} onRetry={agents.refetch} />
         ) : items.length === 0 ? (
           <EmptyState
-            icon="🖥"
+            
             title="No nodes registered"
             description="Register a worker node so bookings can be placed on it."
             action={<Button onClick={() => setRegistering(true)}>Register the first node</Button>}

@@ -10,13 +10,13 @@ export function AuthLayout({ title, subtitle, children, footer }) {
           </p>
           <ul className="mt-8 space-y-3 text-sm text-indigo-100">
             <li className="flex gap-2">
-              <span aria-hidden>⚡</span> See availability before you submit
+              <span aria-hidden className="mt-1.5 size-1.5 shrink-0 rounded-full bg-indigo-200" /> See availability before you submit
             </li>
             <li className="flex gap-2">
-              <span aria-hidden>🔔</span> Follow approval and start in real time
+              <span aria-hidden className="mt-1.5 size-1.5 shrink-0 rounded-full bg-indigo-200" /> Follow approval and start in real time
             </li>
             <li className="flex gap-2">
-              <span aria-hidden>🔗</span> Open your session straight from the dashboard
+              <span aria-hidden className="mt-1.5 size-1.5 shrink-0 rounded-full bg-indigo-200" /> Open your session straight from the dashboard
             </li>
           </ul>
         </div>

@@ -28,10 +28,10 @@ export function BookingCard({ booking, onCancel, cancelling }) {
           </p>
           {booking.purpose && <p className="mt-1 line-clamp-2 text-xs text-slate-600 italic">“{booking.purpose}”</p>}
         </div>
-        <div className="flex flex-col items-end gap-2 text-right text-xs text-slate-600">
+        <div className="flex w-full items-center justify-between gap-2 text-xs text-slate-600 sm:w-auto sm:flex-col sm:items-end sm:text-right">
           <TimeHint booking={booking} />
           {cancellable && (
-            <Button variant="secondary" size="sm" onClick={() => onCancel(booking)} loading={cancelling}>
+            <Button variant="secondary" size="sm" className="ml-auto sm:ml-0" onClick={() => onCancel(booking)} loading={cancelling}>
               Cancel
             </Button>
           )}

@@ -244,7 +244,7 @@ function BookingFormInner({ options, now: nowProp }) {
           </div>
         </fieldset>
 
-        <div className="grid gap-3 sm:grid-cols-2">
+        <div className="grid gap-3">
           <Select label="Image" value={values.image} onChange={set('image')} error={serverErrors.image}>
             {images.map((img) => (
               <option key={img.name} value={img.name}>
@@ -255,12 +255,11 @@ function BookingFormInner({ options, now: nowProp }) {
           </Select>
           <Textarea
             label="Purpose"
-            rows={1}
+            rows={2}
             placeholder="e.g. thesis experiments, course project"
             value={values.purpose}
             onChange={set('purpose')}
             error={show('purpose') && fieldError('purpose')}
-            className="sm:row-span-1"
           />
         </div>
 

@@ -59,7 +59,7 @@ export function MyBookings() {
         <ErrorState error={bookings.error} onRetry={bookings.refetch} />
       ) : items.length === 0 ? (
         <EmptyState
-          icon="🗓"
+          
           title={status ? `No ${status} bookings` : 'No bookings yet'}
           description={status ? 'Try another filter.' : 'Request your first slot with the form — it shows whether a node has room before you submit.'}
         />

@@ -1,0 +1,188 @@
+// The whole loop in a real browser against the real controller:
+// a student registers and books, an admin approves and rejects, the student sees both.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { ADMIN, missingPrerequisite, openBrowser, screenshot, startController } from './harness.mjs';
+
+const missing = missingPrerequisite();
+const CI = process.env.CI === 'true';
+const TZ = 'Europe/Berlin';
+const STUDENT = { username: `alice_${Date.now() % 100000}`, email: 'alice@uni.example', password: 'correct-horse-9' };
+const DESKTOP = { width: 1280, height: 800 };
+const PHONE = { width: 390, height: 844 };
+
+/** "YYYY-MM-DD" of a day `offset` days from now in the browser's time zone. */
+function dayInTz(offset) {
+  const d = new Date(Date.now() + offset * 86_400_000);
+  return new Intl.DateTimeFormat('en-CA', { timeZone: TZ, year: 'numeric', month: '2-digit', day: '2-digit' }).format(d);
+}
+
+describe('booking flow in Chromium', { skip: !CI && missing ? missing : false }, () => {
+  let controller;
+  let student;
+  let admin;
+  let node;
+  const url = (path) => `${controller.base}${path}`;
+
+  before(async () => {
+    if (missing) throw new Error(`end-to-end prerequisites missing under CI: ${missing}`);
+    controller = await startController();
+    const { access_token } = await controller.api('POST', '/auth/login', { body: ADMIN });
+    node = await controller.api('POST', '/admin/agents', {
+      token: access_token,
+      body: { name: 'node-a', url: 'http://127.0.0.1:9', cpu_cores: 16, memory_gb: 64, gpu_count: 1, tags: ['a100'] },
+    });
+    await controller.api('POST', '/admin/agents', {
+      token: access_token,
+      body: { name: 'node-b', url: 'http://127.0.0.1:10', cpu_cores: 8, memory_gb: 32 },
+    });
+    student = await openBrowser({ viewport: DESKTOP, timezoneId: TZ });
+    admin = await openBrowser({ viewport: DESKTOP, timezoneId: TZ });
+  });
+
+  after(async () => {
+    await student?.close();
+    await admin?.close();
+    await controller?.stop();
+  });
+
+  test('a student registers with validation as they type', async () => {
+    const { page } = student;
+    await page.goto(url('/'));
+    await page.waitForURL('**/login');
+    await page.getByRole('link', { name: /create a student account/i }).click();
+    await page.getByLabel('Username').fill('al');
+    await page.getByText('Usernames have at least 3 characters.').waitFor();
+    await page.getByLabel('Username').fill(STUDENT.username);
+    await page.getByLabel('University email').fill(STUDENT.email);
+    await page.getByLabel('Password', { exact: true }).fill('short');
+    await page.getByText(/Passwords have at least 8 characters/).waitFor();
+    await page.getByLabel('Password', { exact: true }).fill(STUDENT.password);
+    await page.getByLabel('Repeat password').fill(STUDENT.password);
+    await page.getByRole('button', { name: 'Create account' }).click();
+    await page.waitForURL(url('/'));
+    await page.getByRole('heading', { name: new RegExp(`Hi ${STUDENT.username}`) }).waitFor();
+  });
+
+  test('the student books in local time and sees availability first', async () => {
+    const { page } = student;
+    await page.getByLabel('Date').fill(dayInTz(1));
+    await page.getByLabel('Start time').fill('10:00');
+    await page.getByRole('button', { name: /^Medium/ }).click();
+    await page.getByLabel('Purpose').fill('Thesis experiments');
+    await page.getByTestId('availability').getByText(/nodes? could fit/).waitFor();
+    await page.getByRole('button', { name: 'Request booking' }).click();
+    await page.getByText(/Booking #\d+ requested/).waitFor();
+    const card = page.getByRole('listitem', { name: /Booking \d+/ }).first();
+    await card.getByText('pending').waitFor();
+    await card.getByText(/starts in/).waitFor();
+
+    const token = await page.evaluate(() => localStorage.getItem('booking.access_token'));
+    const { items } = await controller.api('GET', '/student/bookings', { token });
+    assert.equal(items.length, 1);
+    // 10:00 in Berlin in winter is 09:00 UTC (08:00 in summer).
+    assert.match(items[0].start_time, /^\d{4}-\d\d-\d\dT0[89]:00:00\+00:00$/);
+    assert.equal(items[0].cpu_cores, 4);
+    assert.equal(items[0].purpose, 'Thesis experiments');
+    await screenshot(page, 'student-desktop');
+  });
+
+  test('a student cannot reach the admin pages', async () => {
+    const { page } = student;
+    for (const path of ['/admin', '/admin/bookings', '/admin/nodes']) {
+      await page.goto(url(path));
+      await page.waitForURL(url('/'));
+      assert.equal(await page.getByRole('navigation', { name: 'Admin sections' }).count(), 0);
+    }
+  });
+
+  test('an admin signs in, lands on /admin and approves onto a chosen node', async () => {
+    const { page } = admin;
+    await page.goto(url('/login'));
+    await page.getByLabel('Username').fill(ADMIN.username);
+    await page.getByLabel('Password', { exact: true }).fill(ADMIN.password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL(url('/admin'));
+    await page.getByText('Waiting for approval').waitFor();
+    await page.getByRole('grid', { name: 'Bookings per node this week' }).getByText('Unassigned').waitFor();
+    await screenshot(page, 'admin-overview-desktop');
+
+    await page.getByRole('link', { name: 'Bookings' }).click();
+    await page.getByRole('button', { name: /Approve booking \d+/ }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByLabel('Node').selectOption(String(node.id));
+    await dialog.getByRole('button', { name: 'Approve' }).click();
+    await page.getByText(/approved on node-a/).waitFor();
+    await page.locator('tbody tr', { hasText: 'node-a' }).getByText('approved').waitFor();
+  });
+
+  test('the student sees the approval after a reload (session kept)', async () => {
+    const { page } = student;
+    await page.goto(url('/'));
+    const card = page.getByRole('listitem', { name: /Booking \d+/ }).first();
+    await card.getByText('approved').waitFor();
+    await card.getByText(/on node-a/).waitFor();
+  });
+
+  test('a rejection shows its reason to the student', async () => {
+    const { page } = student;
+    await page.getByLabel('Date').fill(dayInTz(2));
+    await page.getByLabel('Start time').fill('14:00');
+    await page.getByRole('button', { name: /^Small/ }).click();
+    await page.getByRole('button', { name: 'Request booking' }).click();
+    await page.getByText(/Booking #\d+ requested/).first().waitFor();
+
+    const a = admin.page;
+    await a.reload();
+    await a.getByLabel('Status').selectOption('pending');
+    await a.getByRole('button', { name: /Reject booking \d+/ }).click();
+    const dialog = a.getByRole('dialog');
+    await dialog.getByRole('textbox', { name: /^Reason/ }).fill('The lab is closed for a workshop that afternoon');
+    await dialog.getByRole('button', { name: 'Reject' }).click();
+    await a.getByText(/Booking #\d+ rejected/).waitFor();
+    await a.getByLabel('Status').selectOption('');
+    await screenshot(a, 'admin-bookings-desktop');
+
+    await page.reload();
+    await page.getByText('The lab is closed for a workshop that afternoon').waitFor();
+    await page.getByRole('listitem', { name: /Booking \d+/ }).getByText('rejected', { exact: true }).waitFor();
+    await screenshot(page, 'student-desktop-after');
+  });
+
+  test('the admin sees nodes with usage and can toggle maintenance', async () => {
+    const { page } = admin;
+    await page.getByRole('link', { name: 'Nodes' }).click();
+    const card = page.getByRole('listitem', { name: 'Node node-b' });
+    await card.getByRole('switch', { name: 'Maintenance' }).click();
+    await card.getByText('maintenance', { exact: true }).waitFor();
+    await page.getByText('node-b is in maintenance.').waitFor();
+    await screenshot(page, 'admin-nodes-desktop');
+  });
+
+  test('dashboards fit a 390 px phone', async () => {
+    for (const [b, pages] of [
+      [student, [['/', 'student-phone']]],
+      [admin, [['/admin', 'admin-overview-phone'], ['/admin/bookings', 'admin-bookings-phone'], ['/admin/nodes', 'admin-nodes-phone']]],
+    ]) {
+      await b.page.setViewportSize(PHONE);
+      for (const [path, name] of pages) {
+        await b.page.goto(url(path));
+        await b.page.locator('main h1').first().waitFor();
+        await b.page.waitForLoadState('networkidle');
+        const overflow = await b.page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+        assert.ok(overflow <= 0, `${path} scrolls sideways by ${overflow}px on a phone`);
+        await screenshot(b.page, name);
+      }
+    }
+  });
+
+  test('signing out ends the session', async () => {
+    const { page } = student;
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.waitForURL('**/login');
+    await page.getByText('You have signed out.').waitFor();
+    assert.equal(await page.evaluate(() => localStorage.getItem('booking.access_token')), null);
+    await page.goto(url('/'));
+    await page.waitForURL('**/login');
+  });
+});
