@@ -1,13 +1,15 @@
 """`python -m controller.app`: apply pending migrations, make sure an admin
-exists, then serve on HOST:PORT (127.0.0.1:8000 by default)."""
+exists, start a local node agent when Docker answers and the scheduler, then
+serve on HOST:PORT (127.0.0.1:8000 by default)."""
 
 import os
 
 from flask_migrate import upgrade
 
-from controller import create_app
+from controller import create_app, local_agent
 from controller.extensions import db
 from controller.services import accounts
+from controller.utils.scheduler import start_scheduler
 
 
 def prepare(app) -> None:
@@ -30,6 +32,8 @@ def prepare(app) -> None:
 def main() -> None:
     app = create_app()
     prepare(app)
+    local_agent.start(app)
+    start_scheduler(app)
     host = os.environ.get("HOST", "127.0.0.1")
     port = int(os.environ.get("PORT", "8000"))
     print(f"  Controller on http://{host}:{port}  (API docs: /api/docs)", flush=True)

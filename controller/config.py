@@ -96,6 +96,29 @@ class Config:
         self.ADMIN_EMAIL = os.environ.get("ADMIN_EMAIL", "").strip() or None
 
         self.SCHEDULER_ENABLED = env_bool("SCHEDULER_ENABLED", True)
+        # How often the start/stop tick runs; the other jobs' intervals.
+        self.SCHEDULER_TICK_SECONDS = env_float("SCHEDULER_TICK_SECONDS", 1)
+        self.HEALTH_CHECK_SECONDS = env_float("HEALTH_CHECK_SECONDS", 60)
+        self.RECONCILE_SECONDS = env_float("RECONCILE_SECONDS", 60)
+        self.WOL_CHECK_SECONDS = env_float("WOL_CHECK_SECONDS", 15)
+        # Wake a sleeping node this long before its booking starts, and send
+        # at most one packet per node per resend interval.
+        self.WOL_LEAD_MINUTES = env_float("WOL_LEAD_MINUTES", 10)
+        self.WOL_RESEND_SECONDS = env_float("WOL_RESEND_SECONDS", 120)
+        # Retry a failed container start with backoff (base, cap) until this
+        # long after the booking's start, then mark it failed.
+        self.START_RETRY_BASE_SECONDS = env_float("START_RETRY_BASE_SECONDS", 2)
+        self.START_RETRY_MAX_SECONDS = env_float("START_RETRY_MAX_SECONDS", 60)
+        self.START_DEADLINE_SECONDS = env_float("START_DEADLINE_SECONDS", 300)
+        # Keep retrying a failed stop this long after the end, then close the
+        # booking anyway (the reconcile job removes the container later).
+        self.STOP_DEADLINE_SECONDS = env_float("STOP_DEADLINE_SECONDS", 300)
+        self.AGENT_TIMEOUT_SECONDS = env_float("AGENT_TIMEOUT_SECONDS", 10)
+        self.AGENT_STOP_TIMEOUT_SECONDS = env_int("AGENT_STOP_TIMEOUT_SECONDS", 10)
+        self.LIFECYCLE_WORKERS = env_int("LIFECYCLE_WORKERS", 8)
+        # The Postgres advisory lock key that elects the one scheduler leader.
+        self.SCHEDULER_LOCK_KEY = env_int("SCHEDULER_LOCK_KEY", 72_001)
+        self.SCHEDULER_ELECTION_SECONDS = env_float("SCHEDULER_ELECTION_SECONDS", 3)
         self.FRONTEND_DIST = os.environ.get(
             "FRONTEND_DIST", str(Path(__file__).resolve().parent.parent / "frontend" / "dist")
         )

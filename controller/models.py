@@ -149,7 +149,9 @@ class Agent(TimestampMixin, db.Model):
 
     @property
     def wakeable(self) -> bool:
-        return bool(self.mac_address)
+        """Wake-on-LAN needs both the MAC and the LAN's broadcast address:
+        nothing is ever sent to a default broadcast address."""
+        return bool(self.mac_address and self.broadcast_address)
 
 
 class Booking(TimestampMixin, db.Model):
@@ -178,6 +180,12 @@ class Booking(TimestampMixin, db.Model):
     access_port: Mapped[int | None] = mapped_column(Integer)
     approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Lifecycle bookkeeping: start retries, and when the container ran and stopped.
+    start_attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    stopped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship(back_populates="bookings", foreign_keys=[user_id])
     agent: Mapped[Agent | None] = relationship(back_populates="bookings")
@@ -227,3 +235,28 @@ class RevokedToken(db.Model):
 
     jti: Mapped[str] = mapped_column(String(64), primary_key=True)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+
+
+class SchedulerJob(db.Model):
+    """The last run of each scheduler job, for the admin's view."""
+
+    __tablename__ = "scheduler_jobs"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    last_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_ok: Mapped[bool | None] = mapped_column(Boolean)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    last_result: Mapped[dict | None] = mapped_column(JSON)
+    runs: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+
+
+class SchedulerLeader(db.Model):
+    """Who runs the scheduler now (one row); the lock itself is elsewhere."""
+
+    __tablename__ = "scheduler_leader"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    holder: Mapped[str] = mapped_column(String(255), nullable=False)
+    since: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    heartbeat_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)

@@ -353,6 +353,13 @@ class AgentWriteSchema(Schema):
                     data = {**data, key: None}
         return data
 
+    @validates_schema
+    def wol_needs_both_addresses(self, data, partial=False, **_):
+        if data.get("mac_address") and not data.get("broadcast_address") and not partial:
+            raise ValidationError(
+                {"broadcast_address": ["Needed with a MAC address: Wake-on-LAN is sent there."]}
+            )
+
     @post_load
     def normalise_mac(self, data, **_):
         if data.get("mac_address"):
@@ -449,3 +456,49 @@ class HealthSchema(Schema):
     database = fields.String()
 
 
+
+
+# --- scheduler -----------------------------------------------------------
+
+class LeaderSchema(Schema):
+    holder = fields.String()
+    since = fields.DateTime()
+    heartbeat_at = fields.DateTime()
+
+
+class JobStatusSchema(Schema):
+    name = fields.String()
+    interval_seconds = fields.Float()
+    last_started_at = fields.DateTime(allow_none=True)
+    last_finished_at = fields.DateTime(allow_none=True)
+    last_ok = fields.Boolean(allow_none=True)
+    last_error = fields.String(allow_none=True)
+    last_result = fields.Dict(allow_none=True)
+    runs = fields.Integer()
+
+
+class PlannedActionSchema(Schema):
+    booking_id = fields.Integer()
+    at = fields.DateTime()
+    agent = fields.String(allow_none=True)
+    attempts = fields.Integer()
+    last_error = fields.String(allow_none=True)
+
+
+class NextActionsSchema(Schema):
+    starts = fields.List(fields.Nested(PlannedActionSchema))
+    stops = fields.List(fields.Nested(PlannedActionSchema))
+    wakes = fields.List(fields.Nested(PlannedActionSchema))
+
+
+class ProcessSchema(Schema):
+    holder = fields.String(allow_none=True)
+    is_leader = fields.Boolean()
+
+
+class SchedulerStatusSchema(Schema):
+    enabled = fields.Boolean()
+    leader = fields.Nested(LeaderSchema, allow_none=True)
+    this_process = fields.Nested(ProcessSchema)
+    jobs = fields.List(fields.Nested(JobStatusSchema))
+    next_actions = fields.Nested(NextActionsSchema)

@@ -1,5 +1,6 @@
 """The admin's side: bookings, nodes, users, stats."""
 
+from flask import current_app
 from flask_jwt_extended import current_user
 
 from controller.routes import Blueprint
@@ -19,12 +20,14 @@ from controller.schemas import (
     BulkSchema,
     ExtendSchema,
     RejectSchema,
+    SchedulerStatusSchema,
     StatsSchema,
     UserPageSchema,
     UserQuerySchema,
 )
 from controller.security import admin_required
 from controller.services import accounts, agents, audit, bookings, stats
+from controller.utils import scheduler
 
 blp = Blueprint("admin", __name__, url_prefix="/api/admin", description="Administration")
 
@@ -144,3 +147,11 @@ def list_users(args):
 def get_stats():
     """Booking and node counts, utilisation now and over the next 7 days."""
     return stats.dashboard()
+
+
+@blp.route("/scheduler", methods=["GET"])
+@admin_required
+@blp.response(200, SchedulerStatusSchema)
+def scheduler_status():
+    """The scheduler's leader, the last run of each job and the next actions."""
+    return scheduler.status(current_app)

@@ -1,6 +1,6 @@
 """Bookings: creation, the status workflow, approval onto nodes, extension.
 
-Every change goes through `_transition` or `_audit_change`, so each one is
+Every change goes through `transition` or `_audit_change`, so each one is
 legal for the booking's status and leaves an audit row. Capacity is checked
 with the node rows locked (see `capacity`), so no node is ever over-booked.
 """
@@ -47,7 +47,7 @@ def can_transition(current: str, target: str) -> bool:
     return target in TRANSITIONS.get(current, set())
 
 
-def _transition(booking: Booking, target: BookingStatus, actor_id: int | None,
+def transition(booking: Booking, target: BookingStatus, actor_id: int | None,
                 action: str, **changes) -> None:
     """Move `booking` to `target`, applying `changes`, with an audit row.
     Raises InvalidTransition when the workflow does not allow the move."""
@@ -211,7 +211,7 @@ def student_booking(user: User, booking_id: int) -> Booking:
     return booking
 
 
-def _locked_booking(booking_id: int) -> Booking:
+def locked_booking(booking_id: int) -> Booking:
     stmt = db.select(Booking).where(Booking.id == booking_id)
     if db.engine.dialect.name == "postgresql":
         stmt = stmt.with_for_update()
@@ -225,7 +225,7 @@ def cancel_by_student(user: User, booking_id: int) -> Booking:
     """Cancel the student's own pending or approved booking (releasing its capacity).
     Raises NotFound for another's booking, InvalidTransition for other states."""
     with capacity.capacity_transaction():
-        booking = _locked_booking(booking_id)
+        booking = locked_booking(booking_id)
         if booking.user_id != user.id:
             raise NotFound("No such booking.")
         if booking.status not in STUDENT_CANCELLABLE:
@@ -233,7 +233,7 @@ def cancel_by_student(user: User, booking_id: int) -> Booking:
                 f"A booking that is {booking.status} cannot be cancelled here.",
                 {"status": booking.status},
             )
-        _transition(booking, BookingStatus.CANCELLED, user.id, "cancelled")
+        transition(booking, BookingStatus.CANCELLED, user.id, "cancelled")
         db.session.commit()
     return booking
 
@@ -292,7 +292,7 @@ def approve(booking_id: int, admin: User, agent_id: int | None = None,
     `capacity.place`). Raises NotFound, InvalidTransition, CapacityExceeded
     when no node fits at every instant of the window, Busy on lock timeout."""
     with capacity.capacity_transaction():
-        booking = _locked_booking(booking_id)
+        booking = locked_booking(booking_id)
         if booking.status != BookingStatus.PENDING:
             raise InvalidTransition(
                 f"Only pending bookings can be approved; this one is {booking.status}.",
@@ -324,7 +324,7 @@ def approve(booking_id: int, admin: User, agent_id: int | None = None,
                 {"nodes_checked": len(placements)},
             )
         chosen = placements[0].agent
-        _transition(
+        transition(
             booking, BookingStatus.APPROVED, admin.id, "approved",
             agent_id=chosen.id, approved_by_id=admin.id, approved_at=utcnow(),
             admin_notes=notes if notes is not None else booking.admin_notes,
@@ -336,8 +336,8 @@ def approve(booking_id: int, admin: User, agent_id: int | None = None,
 def reject(booking_id: int, admin: User, reason: str) -> Booking:
     """Reject a pending booking with a reason the student will see."""
     with capacity.capacity_transaction():
-        booking = _locked_booking(booking_id)
-        _transition(booking, BookingStatus.REJECTED, admin.id, "rejected", rejection_reason=reason)
+        booking = locked_booking(booking_id)
+        transition(booking, BookingStatus.REJECTED, admin.id, "rejected", rejection_reason=reason)
         db.session.commit()
     return booking
 
@@ -350,7 +350,7 @@ def extend(booking_id: int, admin: User, end_time: datetime | None = None,
     bookings. Raises InvalidTransition, ValidationFailed, CapacityExceeded,
     Conflict."""
     with capacity.capacity_transaction():
-        booking = _locked_booking(booking_id)
+        booking = locked_booking(booking_id)
         if booking.status not in EXTENDABLE:
             raise InvalidTransition(
                 f"Only approved or active bookings can be extended; this one is {booking.status}.",
@@ -386,9 +386,9 @@ def cancel_by_admin(booking_id: int, admin: User, reason: str | None = None) -> 
     """Cancel a pending, approved or active booking. An active booking's
     container is stopped by the lifecycle, which watches cancelled bookings."""
     with capacity.capacity_transaction():
-        booking = _locked_booking(booking_id)
+        booking = locked_booking(booking_id)
         changes = {"admin_notes": reason} if reason else {}
-        _transition(booking, BookingStatus.CANCELLED, admin.id, "cancelled", **changes)
+        transition(booking, BookingStatus.CANCELLED, admin.id, "cancelled", **changes)
         db.session.commit()
     return booking
 

@@ -193,7 +193,8 @@ def test_register_edit_and_set_status_of_a_node(client, admin_headers):
 @pytest.mark.parametrize("override", [{"name": ""}, {"url": "ftp://x"}, {"url": "not a url"}, {"cpu_cores": 0},
                                       {"memory_gb": -1}, {"mac_address": "zz:zz"}, {"broadcast_address": "foo"},
                                       {"wol_port": 70000}, {"tags": ["has space"]}, {"status": "sleepy"},
-                                      {"token": "short"}, {"secret": "x"}])
+                                      {"token": "short"}, {"secret": "x"},
+                                      {"mac_address": "aa:bb:cc:dd:ee:ff"}])
 def test_register_node_rejects_bad_fields(client, admin_headers, override):
     payload = {"name": "n1", "url": "http://127.0.0.1:5001", "cpu_cores": 4, "memory_gb": 8, **override}
     assert_error(client.post("/api/admin/agents", headers=admin_headers, json=payload), 422, "validation_error")

@@ -115,7 +115,7 @@ def test_embedded_default_runs_end_to_end_on_sqlite(tmp_path):
     with a generated password printed once, and the whole booking flow."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "ADMIN_PASSWORD")}
-    env.update(INSTANCE_DIR=str(tmp_path), PORT=str(port), HOST="127.0.0.1", SCHEDULER_ENABLED="false",
+    env.update(INSTANCE_DIR=str(tmp_path), PORT=str(port), HOST="127.0.0.1", SCHEDULER_ENABLED="false", LOCAL_AGENT="false",
                PYTHONUNBUFFERED="1")
     proc = subprocess.Popen([sys.executable, "-m", "controller.app"], cwd=ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)

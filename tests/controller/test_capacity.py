@@ -95,12 +95,13 @@ def test_least_loaded_looks_at_the_peak_over_the_window(client, admin_headers, f
     assert approve(client, admin_headers, booking.id).get_json()["agent_id"] == b.id
 
 
-@pytest.mark.parametrize(("status", "mac", "eligible"), [
-    ("online", None, True), ("offline", "aa:bb:cc:dd:ee:ff", True), ("offline", None, False),
-    ("maintenance", "aa:bb:cc:dd:ee:ff", False),
+@pytest.mark.parametrize(("status", "mac", "broadcast", "eligible"), [
+    ("online", None, None, True), ("offline", "aa:bb:cc:dd:ee:ff", "127.0.0.1", True),
+    ("offline", None, None, False), ("offline", "aa:bb:cc:dd:ee:ff", None, False),
+    ("maintenance", "aa:bb:cc:dd:ee:ff", "127.0.0.1", False),
 ])
-def test_node_eligibility(client, admin_headers, factory, status, mac, eligible):
-    factory.agent(status=status, mac_address=mac)
+def test_node_eligibility(client, admin_headers, factory, status, mac, broadcast, eligible):
+    factory.agent(status=status, mac_address=mac, broadcast_address=broadcast)
     booking = factory.booking(factory.user())
     response = approve(client, admin_headers, booking.id)
     assert response.status_code == (200 if eligible else 409)

@@ -22,13 +22,13 @@ ALL = [s.value for s in BookingStatus]
 def test_transition_table(factory, admin, current, target):
     booking = factory.booking(factory.user(), status=current)
     if (current, target) in LEGAL:
-        bookings._transition(booking, BookingStatus(target), admin.id, "test")
+        bookings.transition(booking, BookingStatus(target), admin.id, "test")
         db.session.commit()
         event = db.session.scalar(db.select(AuditEvent).where(AuditEvent.entity_id == booking.id))
         assert (event.before["status"], event.after["status"], event.actor_id) == (current, target, admin.id)
     else:
         with pytest.raises(InvalidTransition):
-            bookings._transition(booking, BookingStatus(target), admin.id, "test")
+            bookings.transition(booking, BookingStatus(target), admin.id, "test")
         db.session.rollback()
         db.session.refresh(booking)
         assert booking.status == current

@@ -1,0 +1,79 @@
+"""The embedded default's own node: when a Docker engine answers on this
+machine, `python -m controller.app` starts a node agent beside it on
+127.0.0.1 and registers it as the node `local`, so a newcomer sees a booking
+become a real container on one machine. Off with `LOCAL_AGENT=false`."""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import os
+import secrets
+import subprocess
+import sys
+import time
+
+import psutil
+import requests
+
+from controller.extensions import db
+from controller.models import Agent, AgentStatus
+
+log = logging.getLogger(__name__)
+NODE_NAME = "local"
+
+
+def docker_answers() -> bool:
+    try:
+        import docker
+
+        client = docker.from_env(timeout=3)
+        client.ping()
+        client.close()
+        return True
+    except Exception:
+        return False
+
+
+def start(app) -> subprocess.Popen | None:
+    """Start the local agent and register it; None when there is no engine
+    or the feature is off."""
+    if os.environ.get("LOCAL_AGENT", "auto").lower() in ("0", "false", "no", "off"):
+        return None
+    if not docker_answers():
+        print("  No Docker engine answers here: no local node (bookings wait for a registered node).")
+        return None
+    port = int(os.environ.get("LOCAL_AGENT_PORT", "5001"))
+    token = secrets.token_urlsafe(24)
+    images = ",".join(image["name"] for image in app.config["SESSION_IMAGES"])
+    env = {**os.environ, "AGENT_HOST": "127.0.0.1", "AGENT_PORT": str(port), "AGENT_TOKEN": token,
+           "AGENT_PUBLIC_HOST": "127.0.0.1", "AGENT_PUBLISH_ADDRESS": "127.0.0.1",
+           "AGENT_IMAGE_ALLOWLIST": os.environ.get("AGENT_IMAGE_ALLOWLIST", images)}
+    process = subprocess.Popen([sys.executable, "-m", "agent.app"], env=env)
+    atexit.register(process.terminate)
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            if requests.get(f"{url}/livez", timeout=1).ok:
+                break
+        except requests.RequestException:
+            time.sleep(0.1)
+    with app.app_context():
+        register(url, token)
+    print(f"  Local node agent on {url} (registered as node '{NODE_NAME}')", flush=True)
+    return process
+
+
+def register(url: str, token: str) -> Agent:
+    """Create or refresh the `local` node with this machine's size."""
+    agent = db.session.scalar(db.select(Agent).where(Agent.name == NODE_NAME))
+    if agent is None:
+        agent = Agent(name=NODE_NAME, tags=["local"], wol_port=9)
+        db.session.add(agent)
+    agent.url, agent.token = url, token
+    agent.cpu_cores = os.cpu_count() or 1
+    agent.memory_gb = round(psutil.virtual_memory().total / 2**30, 1)
+    if agent.status != AgentStatus.MAINTENANCE:
+        agent.status = AgentStatus.ONLINE.value
+    db.session.commit()
+    return agent

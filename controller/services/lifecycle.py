@@ -1,0 +1,417 @@
+"""The booking lifecycle: what the scheduler's jobs do.
+
+- `tick`: start the containers of approved bookings whose start has come,
+  stop those whose end has come (or that were cancelled or failed while
+  running), retrying failed calls with backoff until a deadline.
+- `check_health`: ask every node's agent for `/health`; mark nodes online
+  or offline.
+- `wake_nodes`: send Wake-on-LAN to offline nodes with a booking starting soon.
+- `reconcile`: compare each node's managed containers with the database.
+
+All state lives in the database and every step re-reads and locks the
+booking before changing it, so a job that runs twice (after a restart or a
+leader takeover) repeats nothing: the agent's start is idempotent per
+booking and a stop of a gone container is success. Calls to the agents run
+in a thread pool, outside any transaction; database updates are applied
+afterwards, one booking at a time, in the job's own thread.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from flask import current_app
+
+from controller.extensions import db
+from controller.models import (
+    TERMINAL_STATUSES,
+    Agent,
+    AgentStatus,
+    Booking,
+    BookingStatus,
+    utcnow,
+)
+from controller.services import agent_client, audit
+from controller.services.agent_client import AgentCallFailed, AgentEndpoint, AgentRefused
+from controller.services.bookings import image_port, locked_booking, transition
+from controller.utils import wol
+
+log = logging.getLogger(__name__)
+
+# Agent answers that no retry can fix.
+PERMANENT_START_ERRORS = {"image_not_allowed", "image_not_present", "validation_error",
+                          "docker_rejected", "no_gpus", "invalid_request"}
+STOPPABLE_AFTER_END = (BookingStatus.CANCELLED, BookingStatus.FAILED)
+
+
+def config(name: str):
+    return current_app.config[name]
+
+
+@dataclass
+class Call:
+    """One agent call to make, and later its outcome."""
+
+    booking_id: int
+    endpoint: AgentEndpoint
+    kind: str  # "start" or "stop"
+    payload: dict = field(default_factory=dict)
+    result: dict | None = None
+    error: AgentCallFailed | None = None
+
+
+def run_calls(calls: list, worker: Callable[[object], None]) -> None:
+    """Run `worker` over `calls` in a bounded pool (each in an app context, for
+    the config; workers make HTTP calls only, never touch the database) and
+    store each outcome on its call."""
+    if not calls:
+        return
+    app = current_app._get_current_object()
+
+    def in_app_context(call) -> None:
+        with app.app_context():
+            worker(call)
+
+    with ThreadPoolExecutor(max_workers=min(len(calls), config("LIFECYCLE_WORKERS"))) as pool:
+        list(pool.map(in_app_context, calls))
+
+
+def _backoff(attempts: int) -> timedelta:
+    seconds = min(config("START_RETRY_BASE_SECONDS") * 2 ** max(attempts - 1, 0),
+                  config("START_RETRY_MAX_SECONDS"))
+    return timedelta(seconds=seconds)
+
+
+def _retry_due(column):
+    return (column.is_(None)) | (column <= utcnow())
+
+
+# --- start and stop ------------------------------------------------------
+
+def _start_payload(booking: Booking) -> dict:
+    return {"booking_id": booking.id, "image": booking.image, "cpu_cores": booking.cpu_cores,
+            "memory_gb": booking.memory_gb, "gpu_count": booking.gpu_count,
+            "port": image_port(booking.image)}
+
+
+def _due_starts(now: datetime) -> list[Call]:
+    rows = db.session.scalars(
+        db.select(Booking).join(Agent, Booking.agent_id == Agent.id).where(
+            Booking.status == BookingStatus.APPROVED, Booking.start_time <= now,
+            _retry_due(Booking.next_attempt_at),
+        ).order_by(Booking.start_time, Booking.id)
+    )
+    return [Call(b.id, AgentEndpoint.of(b.agent), "start", _start_payload(b)) for b in rows]
+
+
+def _due_stops(now: datetime) -> list[Call]:
+    ending = (Booking.status == BookingStatus.ACTIVE) & (Booking.end_time <= now)
+    abandoned = (Booking.status.in_([s.value for s in STOPPABLE_AFTER_END])
+                 & Booking.container_name.is_not(None))
+    rows = db.session.scalars(
+        db.select(Booking).join(Agent, Booking.agent_id == Agent.id).where(
+            ending | abandoned, Booking.stopped_at.is_(None), _retry_due(Booking.next_attempt_at),
+        ).order_by(Booking.end_time, Booking.id)
+    )
+    return [Call(b.id, AgentEndpoint.of(b.agent), "stop", {"name": b.container_name or f"booking-{b.id}"})
+            for b in rows]
+
+
+def _make_call(call: Call) -> None:
+    timeout = config("AGENT_TIMEOUT_SECONDS")
+    try:
+        if call.kind == "start":
+            call.result = agent_client.start_container(call.endpoint, call.payload, timeout)
+        else:
+            call.result = agent_client.stop_container(call.endpoint, call.payload["name"],
+                                                      config("AGENT_STOP_TIMEOUT_SECONDS"), timeout)
+    except AgentCallFailed as error:
+        call.error = error
+
+
+def _apply_start(call: Call, now: datetime) -> str:
+    booking = locked_booking(call.booking_id)
+    if call.error is None:
+        container = call.result or {}
+        details = {"container_name": container.get("name"), "container_id": container.get("id"),
+                   "access_host": container.get("host"), "access_port": container.get("port")}
+        if booking.status != BookingStatus.APPROVED:
+            # Cancelled while the call was in flight: the container must go.
+            booking.container_name = details["container_name"]
+            booking.stopped_at = None
+            db.session.commit()
+            return "started_after_cancel"
+        transition(booking, BookingStatus.ACTIVE, None, "started", started_at=utcnow(),
+                    start_attempts=booking.start_attempts + 1, next_attempt_at=None, last_error=None,
+                    **details)
+        db.session.commit()
+        late_ms = round((booking.started_at - booking.start_time).total_seconds() * 1000)
+        log.info("container started",
+                 extra={"booking_id": booking.id, "container": details["container_name"], "late_ms": late_ms})
+        return "started"
+    if booking.status != BookingStatus.APPROVED:
+        db.session.commit()
+        return "skipped"
+    attempts = booking.start_attempts + 1
+    deadline = min(booking.start_time + timedelta(seconds=config("START_DEADLINE_SECONDS")), booking.end_time)
+    permanent = isinstance(call.error, AgentRefused) and call.error.code in PERMANENT_START_ERRORS
+    if permanent or now + _backoff(attempts) >= deadline:
+        reason = (f"The session could not be started on node {call.endpoint.name} "
+                  f"after {attempts} attempt{'s' if attempts > 1 else ''}: {call.error.message}")
+        transition(booking, BookingStatus.FAILED, None, "failed", failure_reason=reason,
+                    start_attempts=attempts, last_error=call.error.message, next_attempt_at=None)
+        db.session.commit()
+        log.warning("booking failed to start", extra={"booking_id": booking.id, "error": call.error.message})
+        return "failed"
+    before = {"status": booking.status, "start_attempts": booking.start_attempts}
+    booking.start_attempts = attempts
+    booking.last_error = call.error.message
+    booking.next_attempt_at = now + _backoff(attempts)
+    audit.record("booking", booking.id, "start_retry", None, before,
+                 {"status": booking.status, "start_attempts": attempts, "error": call.error.message,
+                  "next_attempt_at": booking.next_attempt_at.isoformat()})
+    db.session.commit()
+    return "retrying"
+
+
+def _apply_stop(call: Call, now: datetime) -> str:
+    booking = locked_booking(call.booking_id)
+    if booking.stopped_at is not None:
+        db.session.commit()
+        return "skipped"
+    if call.error is None:
+        if booking.status == BookingStatus.ACTIVE:
+            if booking.end_time > now:
+                # Extended while the stop was in flight: too late, the container is gone.
+                transition(booking, BookingStatus.FAILED, None, "failed", stopped_at=now,
+                           failure_reason="The session was stopped at its old end as it was extended.")
+            else:
+                transition(booking, BookingStatus.COMPLETED, None, "completed", stopped_at=now,
+                           next_attempt_at=None, last_error=None)
+        else:
+            before = audit.booking_snapshot(booking)
+            booking.stopped_at = now
+            booking.next_attempt_at = None
+            audit.record("booking", booking.id, "container_stopped", None, before,
+                         audit.booking_snapshot(booking))
+        db.session.commit()
+        return "stopped"
+    booking.last_error = call.error.message
+    overdue = now >= booking.end_time + timedelta(seconds=config("STOP_DEADLINE_SECONDS"))
+    if booking.status == BookingStatus.ACTIVE and overdue:
+        transition(booking, BookingStatus.COMPLETED, None, "completed", next_attempt_at=None,
+                    last_error=f"The container could not be confirmed stopped: {call.error.message}")
+    else:
+        booking.next_attempt_at = now + _backoff(min(booking.start_attempts + 1, 5))
+    db.session.commit()
+    return "stop_retrying"
+
+
+def _fail_unstarted(now: datetime) -> int:
+    """Approved bookings whose whole window passed without a start (e.g. their
+    start was never attempted because the scheduler was down)."""
+    ids = list(db.session.scalars(db.select(Booking.id).where(
+        Booking.status == BookingStatus.APPROVED, Booking.end_time <= now)))
+    for booking_id in ids:
+        booking = locked_booking(booking_id)
+        if booking.status == BookingStatus.APPROVED:
+            transition(booking, BookingStatus.FAILED, None, "failed",
+                        failure_reason="The booking's window passed before its session could start.")
+        db.session.commit()
+    return len(ids)
+
+
+def tick(now: datetime | None = None) -> dict:
+    """Start what is due, stop what has ended. Returns counts per outcome."""
+    now = now or utcnow()
+    expired = _fail_unstarted(now)
+    calls = _due_starts(now) + _due_stops(now)
+    db.session.commit()  # end the read transaction before the slow calls
+    run_calls(calls, _make_call)
+    outcomes: dict[str, int] = {"expired": expired} if expired else {}
+    for call in calls:
+        apply = _apply_start if call.kind == "start" else _apply_stop
+        try:
+            outcome = apply(call, utcnow())
+        except Exception:
+            db.session.rollback()
+            log.exception("applying an agent call failed", extra={"booking_id": call.booking_id})
+            outcome = "error"
+        outcomes[outcome] = outcomes.get(outcome, 0) + 1
+    return outcomes
+
+
+# --- health --------------------------------------------------------------
+
+def check_health() -> dict:
+    """Ask every node for its health; an answer marks it online, silence
+    offline (a node in maintenance keeps that status). Status changes are
+    audited."""
+    agents = list(db.session.scalars(db.select(Agent).order_by(Agent.id)))
+    probes = [Call(0, AgentEndpoint.of(a), "health") for a in agents]
+    db.session.commit()
+    timeout = min(config("AGENT_TIMEOUT_SECONDS"), 5)
+
+    def probe(call: Call) -> None:
+        try:
+            call.result = agent_client.health(call.endpoint, timeout)
+        except AgentCallFailed as error:
+            call.error = error
+
+    run_calls(probes, probe)
+    now = utcnow()
+    counts = {"online": 0, "offline": 0}
+    for probe_call in probes:
+        agent = db.session.get(Agent, probe_call.endpoint.agent_id)
+        if agent is None:
+            continue
+        before = agent.status
+        if probe_call.error is None:
+            agent.last_seen = now
+            agent.last_health = probe_call.result
+            if agent.status == AgentStatus.OFFLINE:
+                agent.status = AgentStatus.ONLINE.value
+            counts["online"] += 1
+        else:
+            if agent.status == AgentStatus.ONLINE:
+                agent.status = AgentStatus.OFFLINE.value
+            counts["offline"] += 1
+        if agent.status != before:
+            reason = probe_call.error.message if probe_call.error else "health check answered"
+            audit.record("agent", agent.id, "status_changed", None, {"status": before},
+                         {"status": agent.status, "reason": reason})
+        db.session.commit()
+    return counts
+
+
+# --- wake-on-LAN ---------------------------------------------------------
+
+def wake_nodes(now: datetime | None = None) -> dict:
+    """Wake offline nodes that have an approved booking starting within the
+    lead time, at most one packet per node per resend interval."""
+    now = now or utcnow()
+    lead = timedelta(minutes=config("WOL_LEAD_MINUTES"))
+    resend = timedelta(seconds=config("WOL_RESEND_SECONDS"))
+    agent_ids = set(db.session.scalars(
+        db.select(Booking.agent_id).where(
+            Booking.status == BookingStatus.APPROVED, Booking.start_time <= now + lead,
+            Booking.end_time > now)
+    ))
+    sent = 0
+    for agent in db.session.scalars(db.select(Agent).where(Agent.id.in_(agent_ids)).order_by(Agent.id)):
+        if agent.status != AgentStatus.OFFLINE or not agent.wakeable:
+            continue
+        if agent.last_wol_at is not None and now - agent.last_wol_at < resend:
+            continue
+        try:
+            wol.wake(agent.mac_address, agent.broadcast_address, agent.wol_port)
+        except (OSError, ValueError) as exc:
+            log.warning("wake-on-lan failed", extra={"agent": agent.name, "error": str(exc)})
+            continue
+        agent.last_wol_at = now
+        audit.record("agent", agent.id, "wol_sent", None, None,
+                     {"mac_address": agent.mac_address, "to": f"{agent.broadcast_address}:{agent.wol_port}"})
+        db.session.commit()
+        sent += 1
+    return {"sent": sent}
+
+
+# --- reconcile -----------------------------------------------------------
+
+def _stop_orphan(endpoint: AgentEndpoint, name: str) -> bool:
+    try:
+        agent_client.stop_container(endpoint, name, config("AGENT_STOP_TIMEOUT_SECONDS"),
+                                    config("AGENT_TIMEOUT_SECONDS"))
+        return True
+    except AgentCallFailed as error:
+        log.warning("could not stop orphan", extra={"agent": endpoint.name, "container": name,
+                                                     "error": error.message})
+        return False
+
+
+def _booking_id(container: dict) -> int | None:
+    try:
+        return int(container.get("booking_id"))
+    except (TypeError, ValueError):
+        return None
+
+
+def reconcile() -> dict:
+    """Make each online node's managed containers agree with the database:
+    stop containers whose booking is over (or unknown), and end active
+    bookings whose container died or vanished, giving the reason."""
+    agents = [AgentEndpoint.of(a) for a in db.session.scalars(
+        db.select(Agent).where(Agent.status == AgentStatus.ONLINE).order_by(Agent.id))]
+    db.session.commit()
+    listings: dict[int, list[dict] | None] = {}
+
+    def fetch(endpoint: AgentEndpoint) -> None:
+        try:
+            listings[endpoint.agent_id] = agent_client.containers(endpoint, config("AGENT_TIMEOUT_SECONDS"))
+        except AgentCallFailed:
+            listings[endpoint.agent_id] = None
+
+    run_calls(agents, fetch)
+    counts = {"orphans_stopped": 0, "died": 0}
+    now = utcnow()
+    for endpoint in agents:
+        listing = listings.get(endpoint.agent_id)
+        if listing is None:
+            continue
+        seen: set[int] = set()
+        for container in listing:
+            booking_id = _booking_id(container)
+            booking = db.session.get(Booking, booking_id) if booking_id is not None else None
+            if booking_id is not None:
+                seen.add(booking_id)
+            if booking is None or booking.agent_id != endpoint.agent_id or (
+                    booking.status in TERMINAL_STATUSES and booking.stopped_at is not None):
+                counts["orphans_stopped"] += _stop_orphan(endpoint, container["name"])
+            elif booking.status == BookingStatus.ACTIVE and booking.end_time > now and \
+                    container.get("status") in ("exited", "dead"):
+                exit_code = container.get("exit_code")
+                _end_died(booking.id, f"The session's container exited early (exit code {exit_code}).")
+                counts["died"] += 1
+                _stop_orphan(endpoint, container["name"])
+        vanished = db.session.scalars(db.select(Booking.id).where(
+            Booking.agent_id == endpoint.agent_id, Booking.status == BookingStatus.ACTIVE,
+            Booking.end_time > now, Booking.id.not_in(seen or {-1})))
+        for booking_id in list(vanished):
+            _end_died(booking_id, "The session's container disappeared from its node.")
+            counts["died"] += 1
+    return counts
+
+
+def _end_died(booking_id: int, reason: str) -> None:
+    booking = locked_booking(booking_id)
+    if booking.status == BookingStatus.ACTIVE:
+        transition(booking, BookingStatus.FAILED, None, "failed", failure_reason=reason, stopped_at=utcnow())
+    db.session.commit()
+
+
+# --- the admin's view ----------------------------------------------------
+
+def next_actions(limit: int = 10) -> dict:
+    """The next starts, stops and wakes the scheduler will perform."""
+    now = utcnow()
+    starts = db.session.scalars(db.select(Booking).where(Booking.status == BookingStatus.APPROVED)
+                                .order_by(Booking.start_time).limit(limit))
+    stops = db.session.scalars(db.select(Booking).where(Booking.status == BookingStatus.ACTIVE)
+                               .order_by(Booking.end_time).limit(limit))
+    lead = timedelta(minutes=config("WOL_LEAD_MINUTES"))
+    wakes = [b for b in db.session.scalars(
+        db.select(Booking).join(Agent, Booking.agent_id == Agent.id).where(
+            Booking.status == BookingStatus.APPROVED, Agent.status == AgentStatus.OFFLINE)
+        .order_by(Booking.start_time).limit(limit)) if b.agent.wakeable]
+    return {
+        "starts": [{"booking_id": b.id, "at": b.start_time, "agent": b.agent.name if b.agent else None,
+                    "attempts": b.start_attempts, "last_error": b.last_error} for b in starts],
+        "stops": [{"booking_id": b.id, "at": b.end_time, "agent": b.agent.name if b.agent else None}
+                  for b in stops],
+        "wakes": [{"booking_id": b.id, "agent": b.agent.name, "at": max(b.start_time - lead, now)}
+                  for b in wakes],
+    }

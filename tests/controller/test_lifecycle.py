@@ -1,0 +1,239 @@
+"""The booking lifecycle on real parts: Postgres, a real agent process and
+the real Docker engine. Windows are seconds long; booking ids start at a
+random offset so container names never collide with another run's."""
+
+import random
+import time
+from datetime import timedelta
+
+import pytest
+import requests
+
+from controller.extensions import db
+from controller.models import Agent, AuditEvent, Booking, utcnow
+from controller.services import lifecycle
+from controller.utils import wol
+from tests.controller.conftest import bearer
+from tests.controller.lifecycle_support import (
+    AgentProcess,
+    UdpListener,
+    docker_client_or_none,
+    free_port,
+    remove_booking_containers,
+)
+from tests.dockerimages import BUSYBOX_HTTP_PORT, ensure_busybox_image
+from tests.support import require
+
+S = timedelta(seconds=1)
+
+
+@pytest.fixture(scope="module")
+def docker_client():
+    client = docker_client_or_none()
+    require(client is not None, "a Docker engine")
+    yield client
+    client.close()
+
+
+@pytest.fixture(scope="module")
+def session_image(docker_client):
+    return ensure_busybox_image(docker_client)
+
+
+@pytest.fixture(scope="module")
+def agent_process(session_image):
+    agent = AgentProcess(session_image)
+    yield agent
+    agent.stop()
+
+
+@pytest.fixture
+def lab(app, factory, docker_client, session_image, agent_process):
+    """A node backed by the real agent, fast lifecycle settings, and cleanup
+    of every container the test's bookings got."""
+    app.config.update(SESSION_IMAGES=[{"name": session_image, "port": BUSYBOX_HTTP_PORT}],
+                      START_RETRY_BASE_SECONDS=0.2, START_RETRY_MAX_SECONDS=0.5, START_DEADLINE_SECONDS=2,
+                      AGENT_STOP_TIMEOUT_SECONDS=2, AGENT_TIMEOUT_SECONDS=20)
+    offset = random.randrange(10_000_000, 90_000_000, 1000)
+    db.session.execute(db.text(f"ALTER SEQUENCE bookings_id_seq RESTART WITH {offset}"))
+    db.session.commit()
+    node = factory.agent(name="real", url=agent_process.url, token=agent_process.token, cpu_cores=4, memory_gb=2)
+    yield node
+    remove_booking_containers(docker_client, range(offset, offset + 50))
+
+
+def approved(factory, node, image, start_in=2 * S, duration=4 * S, **fields):
+    start = utcnow() + start_in
+    return factory.booking(factory.user(), status="approved", agent_id=node.id, image=image, cpu_cores=1,
+                           memory_gb=0.25, start_time=start, end_time=start + duration, **fields)
+
+
+def tick_until(predicate, timeout: float = 20):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        lifecycle.tick()
+        db.session.expire_all()
+        if predicate():
+            return
+        time.sleep(0.2)
+    raise AssertionError("condition not reached")
+
+
+def sleep_until(moment):
+    time.sleep(max(0.0, (moment - utcnow()).total_seconds()))
+
+
+def test_a_booking_runs_from_start_to_end_with_its_limits(lab, factory, session_image, docker_client):
+    booking = approved(factory, lab, session_image, start_in=2 * S, duration=4 * S)
+    assert lifecycle.tick() == {}  # not yet
+    sleep_until(booking.start_time)
+    tick_until(lambda: db.session.get(Booking, booking.id).status == "active")
+    booking = db.session.get(Booking, booking.id)
+    assert booking.container_name == f"booking-{booking.id}"
+    assert (booking.access_host, booking.access_port > 0) == ("127.0.0.1", True)
+    attrs = docker_client.api.inspect_container(booking.container_name)
+    assert attrs["State"]["Running"] is True
+    assert attrs["HostConfig"]["NanoCpus"] == 1_000_000_000
+    assert attrs["HostConfig"]["Memory"] == 2**28
+    assert requests.get(f"http://127.0.0.1:{booking.access_port}/", timeout=5).status_code in (200, 404)
+    student_view = bearer(booking.user)
+    sleep_until(booking.end_time)
+    tick_until(lambda: db.session.get(Booking, booking.id).status == "completed")
+    assert docker_client.containers.list(all=True, filters={"name": f"^/{booking.container_name}$"}) == []
+    actions = [e.action for e in db.session.scalars(
+        db.select(AuditEvent).where(AuditEvent.entity_id == booking.id).order_by(AuditEvent.id))]
+    assert actions == ["started", "completed"]
+    assert student_view  # the student could see it: covered by the student API tests
+
+
+def test_an_agent_that_is_down_leads_to_retries_then_failed_with_capacity_released(
+        app, client, admin_headers, lab, factory, session_image):
+    dead = factory.agent(name="dead", url=f"http://127.0.0.1:{free_port()}", token="x" * 20, cpu_cores=1,
+                         memory_gb=1)
+    booking = approved(factory, dead, session_image, start_in=0.5 * S, duration=60 * S)
+    sleep_until(booking.start_time)
+    lifecycle.tick()
+    db.session.expire_all()
+    first = db.session.get(Booking, booking.id)
+    assert (first.status, first.start_attempts) == ("approved", 1) and "did not answer" in first.last_error
+    tick_until(lambda: db.session.get(Booking, booking.id).status == "failed", timeout=15)
+    failed = db.session.get(Booking, booking.id)
+    assert failed.start_attempts >= 2 and "could not be started on node dead" in failed.failure_reason
+    retries = db.session.scalar(db.select(db.func.count()).select_from(AuditEvent).where(
+        AuditEvent.entity_id == booking.id, AuditEvent.action == "start_retry"))
+    assert retries == failed.start_attempts - 1
+    # Its capacity is free again: a booking of the whole node fits in the same window.
+    other = factory.booking(factory.user(), cpu_cores=1, memory_gb=1, start_time=failed.start_time + 5 * S,
+                            end_time=failed.end_time)
+    response = client.post(f"/api/admin/approve/{other.id}", headers=admin_headers, json={"agent_id": dead.id})
+    assert response.status_code == 200
+
+
+def test_an_image_the_node_refuses_fails_at_once(lab, factory):
+    booking = approved(factory, lab, "not-allowed/image:1", start_in=0.2 * S)
+    sleep_until(booking.start_time)
+    tick_until(lambda: db.session.get(Booking, booking.id).status == "failed", timeout=10)
+    assert db.session.get(Booking, booking.id).start_attempts == 1
+
+
+def test_admin_cancelling_an_active_booking_stops_it_at_once(client, admin_headers, lab, factory, session_image,
+                                                             docker_client):
+    booking = approved(factory, lab, session_image, start_in=0.2 * S, duration=120 * S)
+    sleep_until(booking.start_time)
+    tick_until(lambda: db.session.get(Booking, booking.id).status == "active")
+    assert client.post(f"/api/admin/bookings/{booking.id}/cancel", headers=admin_headers, json={}).status_code == 200
+    lifecycle.tick()
+    db.session.expire_all()
+    cancelled = db.session.get(Booking, booking.id)
+    assert cancelled.status == "cancelled" and cancelled.stopped_at is not None
+    assert docker_client.containers.list(all=True, filters={"name": f"^/booking-{booking.id}$"}) == []
+
+
+def test_extension_moves_the_stop(client, admin_headers, lab, factory, session_image):
+    booking = approved(factory, lab, session_image, start_in=0.2 * S, duration=3 * S)
+    sleep_until(booking.start_time)
+    tick_until(lambda: db.session.get(Booking, booking.id).status == "active")
+    client.post(f"/api/admin/extend/{booking.id}", headers=admin_headers, json={"minutes": 1})
+    sleep_until(booking.start_time + 4 * S)
+    lifecycle.tick()
+    db.session.expire_all()
+    assert db.session.get(Booking, booking.id).status == "active"
+
+
+def test_reconcile_stops_orphans_and_ends_bookings_whose_container_died(lab, factory, session_image, docker_client):
+    running = approved(factory, lab, session_image, start_in=0.2 * S, duration=120 * S)
+    orphaned = approved(factory, lab, session_image, start_in=0.2 * S, duration=120 * S)
+    sleep_until(running.start_time)
+    tick_until(lambda: db.session.get(Booking, running.id).status == "active"
+               and db.session.get(Booking, orphaned.id).status == "active")
+    # The orphan: its booking is over in the database but its container still runs.
+    gone = db.session.get(Booking, orphaned.id)
+    gone.status, gone.stopped_at = "completed", utcnow()
+    db.session.commit()
+    docker_client.containers.get(f"booking-{running.id}").kill()
+    assert lifecycle.reconcile() == {"orphans_stopped": 1, "died": 1}
+    db.session.expire_all()
+    died = db.session.get(Booking, running.id)
+    assert died.status == "failed" and "exited early" in died.failure_reason
+    assert docker_client.containers.list(all=True, filters={"name": f"^/booking-{orphaned.id}$"}) == []
+
+
+def test_health_checks_mark_nodes_and_flag_bookings_at_risk(client, admin_headers, lab, factory, session_image):
+    silent = factory.agent(name="silent", url=f"http://127.0.0.1:{free_port()}", token="y" * 20)
+    at_risk = approved(factory, silent, session_image, start_in=3600 * S)
+    assert lifecycle.check_health() == {"online": 1, "offline": 1}
+    db.session.expire_all()
+    real = db.session.get(Agent, lab.id)
+    assert real.status == "online" and real.last_seen is not None
+    assert real.last_health["docker"]["reachable"] is True
+    assert db.session.get(Agent, silent.id).status == "offline"
+    body = client.get(f"/api/admin/bookings/{at_risk.id}", headers=admin_headers).get_json()
+    assert body["at_risk"] is True
+    change = db.session.scalar(db.select(AuditEvent).where(AuditEvent.entity_id == silent.id,
+                                                           AuditEvent.action == "status_changed"))
+    assert (change.before["status"], change.after["status"]) == ("online", "offline")
+
+
+def test_wake_on_lan_packet_reaches_a_loopback_listener_once_per_interval(app, factory, session_image):
+    listener = UdpListener()
+    try:
+        mac = "0a:1b:2c:3d:4e:5f"
+        node = factory.agent(name="sleepy", status="offline", mac_address=mac, broadcast_address="127.0.0.1",
+                             wol_port=listener.port)
+        app.config.update(WOL_LEAD_MINUTES=10, WOL_RESEND_SECONDS=120)
+        approved(factory, node, session_image, start_in=5 * 60 * S)
+        approved(factory, node, session_image, start_in=60 * 60 * S)  # outside the lead: no extra packet
+        assert lifecycle.wake_nodes() == {"sent": 1}
+        packet = listener.receive(timeout=5)
+        assert packet == b"\xff" * 6 + bytes.fromhex("0a1b2c3d4e5f") * 16
+        assert packet == wol.magic_packet(mac)
+        assert lifecycle.wake_nodes() == {"sent": 0}
+        assert listener.receive(timeout=0.5) is None
+        db.session.expire_all()
+        assert db.session.get(Agent, node.id).last_wol_at is not None
+    finally:
+        listener.close()
+
+
+def test_no_wake_for_nodes_that_are_online_or_not_wakeable(app, factory, session_image):
+    listener = UdpListener()
+    try:
+        online = factory.agent(status="online", mac_address="0a:1b:2c:3d:4e:50", broadcast_address="127.0.0.1",
+                               wol_port=listener.port)
+        approved(factory, online, session_image, start_in=60 * S)
+        assert lifecycle.wake_nodes() == {"sent": 0}
+        assert listener.receive(timeout=0.3) is None
+    finally:
+        listener.close()
+
+
+def test_scheduler_state_is_visible_to_admins(client, admin_headers, lab, factory, session_image):
+    from controller.utils.scheduler import JOBS, run_recorded
+
+    approved(factory, lab, session_image, start_in=600 * S)
+    run_recorded(JOBS[0])
+    body = client.get("/api/admin/scheduler", headers=admin_headers).get_json()
+    assert [job["name"] for job in body["jobs"]] == ["tick", "health", "wake", "reconcile"]
+    assert body["jobs"][0]["runs"] == 1 and body["jobs"][0]["last_ok"] is True
+    assert len(body["next_actions"]["starts"]) == 1
+    assert body["this_process"]["is_leader"] is False
