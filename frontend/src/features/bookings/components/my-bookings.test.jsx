@@ -1,0 +1,146 @@
+import { screen, waitFor, within } from '@testing-library/react';
+import { describe, expect, test, vi } from 'vitest';
+import { api } from '@/lib/api-client';
+import { apiError, routeApi } from '@/test/mock-api';
+import { page, renderWithProviders, student } from '@/test/utils';
+import { MyBookings } from './my-bookings';
+
+vi.mock('@/lib/api-client', async (importOriginal) => ({
+  ...(await importOriginal()),
+  api: { get: vi.fn(), post: vi.fn(), patch: vi.fn() },
+}));
+
+const iso = (ms) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, '+00:00');
+const HOUR = 3_600_000;
+
+function booking(id, status, extra = {}) {
+  const now = Date.now();
+  return {
+    id,
+    status,
+    start_time: iso(now + 2 * HOUR + 30_000),
+    end_time: iso(now + 4 * HOUR),
+    cpu_cores: 4,
+    memory_gb: 16,
+    gpu_count: 0,
+    image: 'jupyter/base-notebook:latest',
+    purpose: null,
+    agent_id: null,
+    agent_name: null,
+    rejection_reason: null,
+    failure_reason: null,
+    access_host: null,
+    access_port: null,
+    ...extra,
+  };
+}
+
+function setup(items, handlers = {}) {
+  const list = vi.fn(() => page(items));
+  routeApi(api, { 'GET /student/bookings': list, ...handlers });
+  return { ...renderWithProviders(<MyBookings />, { user: student }), list };
+}
+
+const card = (id) => screen.getByRole('listitem', { name: `Booking ${id}` });
+
+describe('my bookings', () => {
+  test('shows an empty state', async () => {
+    setup([]);
+    expect(await screen.findByText('No bookings yet')).toBeInTheDocument();
+  });
+
+  test('shows each status as a badge', async () => {
+    const statuses = ['pending', 'approved', 'active', 'completed', 'rejected', 'cancelled', 'failed'];
+    setup(statuses.map((s, i) => booking(i + 1, s)));
+    await screen.findByRole('listitem', { name: 'Booking 1' });
+    statuses.forEach((status, i) => expect(within(card(i + 1)).getByText(status)).toBeInTheDocument());
+  });
+
+  test('counts down to the start of an upcoming booking and to the end of an active one', async () => {
+    const now = Date.now();
+    setup([
+      booking(1, 'approved', { agent_name: 'node-a' }),
+      booking(2, 'active', { start_time: iso(now - HOUR), end_time: iso(now + 45 * 60_000 + 30_000) }),
+    ]);
+    expect(await within(await screen.findByRole('listitem', { name: 'Booking 1' })).findByText(/starts in/)).toHaveTextContent(
+      /starts in 2h 00m/,
+    );
+    expect(within(card(1)).getByText(/on node-a/)).toBeInTheDocument();
+    expect(within(card(2)).getByText(/ends in/)).toHaveTextContent(/ends in 45m \d\ds/);
+  });
+
+  test('an active session shows its address as a link with a copy button', async () => {
+    const { user } = setup([booking(5, 'active', { access_host: 'node-a.lab', access_port: 32768 })]);
+    const link = await screen.findByRole('link', { name: 'http://node-a.lab:32768' });
+    expect(link).toHaveAttribute('href', 'http://node-a.lab:32768');
+    await user.click(screen.getByRole('button', { name: 'Copy address http://node-a.lab:32768' }));
+    // user-event provides the clipboard in jsdom.
+    expect(await navigator.clipboard.readText()).toBe('http://node-a.lab:32768');
+    expect(await screen.findByText('Copied')).toBeInTheDocument();
+  });
+
+  test('shows rejection and failure reasons', async () => {
+    setup([
+      booking(1, 'rejected', { rejection_reason: 'Lab closed for maintenance' }),
+      booking(2, 'failed', { failure_reason: 'Image pull failed' }),
+    ]);
+    expect(await screen.findByText('Lab closed for maintenance')).toBeInTheDocument();
+    expect(screen.getByText('Image pull failed')).toBeInTheDocument();
+  });
+
+  test('only pending and approved bookings can be cancelled', async () => {
+    setup([booking(1, 'pending'), booking(2, 'approved'), booking(3, 'active'), booking(4, 'completed')]);
+    await screen.findByRole('listitem', { name: 'Booking 1' });
+    expect(within(card(1)).getByRole('button', { name: 'Cancel' })).toBeInTheDocument();
+    expect(within(card(2)).getByRole('button', { name: 'Cancel' })).toBeInTheDocument();
+    expect(within(card(3)).queryByRole('button', { name: 'Cancel' })).not.toBeInTheDocument();
+    expect(within(card(4)).queryByRole('button', { name: 'Cancel' })).not.toBeInTheDocument();
+  });
+
+  test('cancelling asks for confirmation first and keeping it calls nothing', async () => {
+    const cancel = vi.fn(() => booking(1, 'cancelled'));
+    const { user } = setup([booking(1, 'pending')], { 'POST /student/bookings/1/cancel': cancel });
+    await user.click(within(await screen.findByRole('listitem', { name: 'Booking 1' })).getByRole('button', { name: 'Cancel' }));
+    const dialog = screen.getByRole('dialog', { name: 'Cancel this booking?' });
+    expect(within(dialog).getByRole('button', { name: 'Keep it' })).toHaveFocus();
+    await user.click(within(dialog).getByRole('button', { name: 'Keep it' }));
+    expect(screen.queryByRole('dialog')).not.toBeInTheDocument();
+    expect(cancel).not.toHaveBeenCalled();
+  });
+
+  test('confirming cancels optimistically and calls the API', async () => {
+    let items = [booking(1, 'pending')];
+    const cancel = vi.fn(() => {
+      items = [booking(1, 'cancelled')];
+      return items[0];
+    });
+    const { user } = setup(items, {
+      'GET /student/bookings': () => page(items),
+      'POST /student/bookings/1/cancel': cancel,
+    });
+    await user.click(within(await screen.findByRole('listitem', { name: 'Booking 1' })).getByRole('button', { name: 'Cancel' }));
+    await user.click(screen.getByRole('button', { name: 'Yes, cancel booking' }));
+    expect(within(card(1)).getByText('cancelled')).toBeInTheDocument();
+    await waitFor(() => expect(cancel).toHaveBeenCalled());
+    expect(await screen.findByText('Booking #1 cancelled.')).toBeInTheDocument();
+  });
+
+  test('a refused cancel restores the booking and shows the reason', async () => {
+    const { user } = setup([booking(1, 'approved')], {
+      'POST /student/bookings/1/cancel': () => {
+        throw apiError(409, 'invalid_transition', 'The booking has already started.');
+      },
+    });
+    await user.click(within(await screen.findByRole('listitem', { name: 'Booking 1' })).getByRole('button', { name: 'Cancel' }));
+    await user.click(screen.getByRole('button', { name: 'Yes, cancel booking' }));
+    expect(await screen.findByText('Could not cancel: The booking has already started.')).toBeInTheDocument();
+    await waitFor(() => expect(within(card(1)).getByText('approved')).toBeInTheDocument());
+  });
+
+  test('filters by status', async () => {
+    const { user, list } = setup([booking(1, 'pending')]);
+    await screen.findByRole('listitem', { name: 'Booking 1' });
+    await user.selectOptions(screen.getByLabelText('Show'), 'active');
+    await waitFor(() => expect(list).toHaveBeenLastCalledWith({ body: undefined, params: { status: 'active', page: 1, per_page: 10 } }));
+  });
+});
