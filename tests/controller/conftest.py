@@ -3,6 +3,7 @@ Alembic, as in production), emptied before every test; Redis for the token
 blocklist and the rate limiter."""
 
 import os
+import random
 import threading
 import uuid
 from datetime import timedelta
@@ -18,6 +19,9 @@ from controller import create_app
 from controller.extensions import db, limiter
 from controller.models import Agent, Booking, BookingStatus, Role, User, utcnow
 from controller.services.accounts import hash_password
+from tests.controller.lifecycle_support import AgentProcess, docker_client_or_none, remove_booking_containers
+from tests.dockerimages import BUSYBOX_HTTP_PORT, ensure_busybox_image
+from tests.support import require
 
 PG_ADMIN_DSN = os.environ.get("TEST_PG_ADMIN_DSN", "postgresql://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -74,7 +78,7 @@ def _app(database_url, redis_client):
     return app
 
 
-TABLES = "audit_events, bookings, revoked_tokens, agents, users"
+TABLES = "audit_events, bookings, revoked_tokens, agents, users, scheduler_jobs, scheduler_leader"
 
 
 @pytest.fixture
@@ -193,3 +197,40 @@ def live_server(app):
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
     thread.join(timeout=10)
+
+
+# --- real Docker engine and agent, for the lifecycle tests ---------------
+
+@pytest.fixture(scope="session")
+def docker_client():
+    client = docker_client_or_none()
+    require(client is not None, "a Docker engine")
+    yield client
+    client.close()
+
+
+@pytest.fixture(scope="session")
+def session_image(docker_client):
+    return ensure_busybox_image(docker_client)
+
+
+@pytest.fixture(scope="session")
+def agent_process(session_image):
+    agent = AgentProcess(session_image)
+    yield agent
+    agent.stop()
+
+
+@pytest.fixture
+def lab(app, factory, docker_client, session_image, agent_process):
+    """A node backed by the real agent, fast lifecycle settings, and cleanup
+    of every container the test's bookings got."""
+    app.config.update(SESSION_IMAGES=[{"name": session_image, "port": BUSYBOX_HTTP_PORT}],
+                      START_RETRY_BASE_SECONDS=0.2, START_RETRY_MAX_SECONDS=0.5, START_DEADLINE_SECONDS=2,
+                      AGENT_STOP_TIMEOUT_SECONDS=2, AGENT_TIMEOUT_SECONDS=20)
+    offset = random.randrange(10_000_000, 90_000_000, 1000)
+    db.session.execute(db.text(f"ALTER SEQUENCE bookings_id_seq RESTART WITH {offset}"))
+    db.session.commit()
+    node = factory.agent(name="real", url=agent_process.url, token=agent_process.token, cpu_cores=4, memory_gb=2)
+    yield node
+    remove_booking_containers(docker_client, range(offset, offset + 50))

@@ -2,11 +2,9 @@
 the real Docker engine. Windows are seconds long; booking ids start at a
 random offset so container names never collide with another run's."""
 
-import random
 import time
 from datetime import timedelta
 
-import pytest
 import requests
 
 from controller.extensions import db
@@ -14,52 +12,9 @@ from controller.models import Agent, AuditEvent, Booking, utcnow
 from controller.services import lifecycle
 from controller.utils import wol
 from tests.controller.conftest import bearer
-from tests.controller.lifecycle_support import (
-    AgentProcess,
-    UdpListener,
-    docker_client_or_none,
-    free_port,
-    remove_booking_containers,
-)
-from tests.dockerimages import BUSYBOX_HTTP_PORT, ensure_busybox_image
-from tests.support import require
+from tests.controller.lifecycle_support import UdpListener, free_port
 
 S = timedelta(seconds=1)
-
-
-@pytest.fixture(scope="module")
-def docker_client():
-    client = docker_client_or_none()
-    require(client is not None, "a Docker engine")
-    yield client
-    client.close()
-
-
-@pytest.fixture(scope="module")
-def session_image(docker_client):
-    return ensure_busybox_image(docker_client)
-
-
-@pytest.fixture(scope="module")
-def agent_process(session_image):
-    agent = AgentProcess(session_image)
-    yield agent
-    agent.stop()
-
-
-@pytest.fixture
-def lab(app, factory, docker_client, session_image, agent_process):
-    """A node backed by the real agent, fast lifecycle settings, and cleanup
-    of every container the test's bookings got."""
-    app.config.update(SESSION_IMAGES=[{"name": session_image, "port": BUSYBOX_HTTP_PORT}],
-                      START_RETRY_BASE_SECONDS=0.2, START_RETRY_MAX_SECONDS=0.5, START_DEADLINE_SECONDS=2,
-                      AGENT_STOP_TIMEOUT_SECONDS=2, AGENT_TIMEOUT_SECONDS=20)
-    offset = random.randrange(10_000_000, 90_000_000, 1000)
-    db.session.execute(db.text(f"ALTER SEQUENCE bookings_id_seq RESTART WITH {offset}"))
-    db.session.commit()
-    node = factory.agent(name="real", url=agent_process.url, token=agent_process.token, cpu_cores=4, memory_gb=2)
-    yield node
-    remove_booking_containers(docker_client, range(offset, offset + 50))
 
 
 def approved(factory, node, image, start_in=2 * S, duration=4 * S, **fields):
