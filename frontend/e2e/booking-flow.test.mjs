@@ -2,19 +2,34 @@
 // a student registers and books, an admin approves and rejects, the student sees both.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { ADMIN, missingPrerequisite, openBrowser, screenshot, startController } from './harness.mjs';
+import {
+  ADMIN,
+  missingPrerequisite,
+  openBrowser,
+  screenshot,
+  startController,
+} from './harness.mjs';
 
 const missing = missingPrerequisite();
 const CI = process.env.CI === 'true';
 const TZ = 'Europe/Berlin';
-const STUDENT = { username: `alice_${Date.now() % 100000}`, email: 'alice@uni.example', password: 'correct-horse-9' };
+const STUDENT = {
+  username: `alice_${Date.now() % 100000}`,
+  email: 'alice@uni.example',
+  password: 'correct-horse-9',
+};
 const DESKTOP = { width: 1280, height: 800 };
 const PHONE = { width: 390, height: 844 };
 
 /** "YYYY-MM-DD" of a day `offset` days from now in the browser's time zone. */
 function dayInTz(offset) {
   const d = new Date(Date.now() + offset * 86_400_000);
-  return new Intl.DateTimeFormat('en-CA', { timeZone: TZ, year: 'numeric', month: '2-digit', day: '2-digit' }).format(d);
+  return new Intl.DateTimeFormat('en-CA', {
+    timeZone: TZ,
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+  }).format(d);
 }
 
 describe('booking flow in Chromium', { skip: !CI && missing ? missing : false }, () => {
@@ -30,7 +45,14 @@ describe('booking flow in Chromium', { skip: !CI && missing ? missing : false },
     const { access_token } = await controller.api('POST', '/auth/login', { body: ADMIN });
     node = await controller.api('POST', '/admin/agents', {
       token: access_token,
-      body: { name: 'node-a', url: 'http://127.0.0.1:9', cpu_cores: 16, memory_gb: 64, gpu_count: 1, tags: ['a100'] },
+      body: {
+        name: 'node-a',
+        url: 'http://127.0.0.1:9',
+        cpu_cores: 16,
+        memory_gb: 64,
+        gpu_count: 1,
+        tags: ['a100'],
+      },
     });
     await controller.api('POST', '/admin/agents', {
       token: access_token,
@@ -70,7 +92,10 @@ describe('booking flow in Chromium', { skip: !CI && missing ? missing : false },
     await page.getByLabel('Start time').fill('10:00');
     await page.getByRole('button', { name: /^Medium/ }).click();
     await page.getByLabel('Purpose').fill('Thesis experiments');
-    await page.getByTestId('availability').getByText(/nodes? could fit/).waitFor();
+    await page
+      .getByTestId('availability')
+      .getByText(/nodes? could fit/)
+      .waitFor();
     await page.getByRole('button', { name: 'Request booking' }).click();
     await page.getByText(/Booking #\d+ requested/).waitFor();
     const card = page.getByRole('listitem', { name: /Booking \d+/ }).first();
@@ -104,7 +129,10 @@ describe('booking flow in Chromium', { skip: !CI && missing ? missing : false },
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.waitForURL(url('/admin'));
     await page.getByText('Waiting for approval').waitFor();
-    await page.getByRole('grid', { name: 'Bookings per node this week' }).getByText('Unassigned').waitFor();
+    await page
+      .getByRole('grid', { name: 'Bookings per node this week' })
+      .getByText('Unassigned')
+      .waitFor();
     await screenshot(page, 'admin-overview-desktop');
 
     await page.getByRole('link', { name: 'Bookings' }).click();
@@ -130,14 +158,19 @@ describe('booking flow in Chromium', { skip: !CI && missing ? missing : false },
     await page.getByLabel('Start time').fill('14:00');
     await page.getByRole('button', { name: /^Small/ }).click();
     await page.getByRole('button', { name: 'Request booking' }).click();
-    await page.getByText(/Booking #\d+ requested/).first().waitFor();
+    await page
+      .getByText(/Booking #\d+ requested/)
+      .first()
+      .waitFor();
 
     const a = admin.page;
     await a.reload();
     await a.getByLabel('Status').selectOption('pending');
     await a.getByRole('button', { name: /Reject booking \d+/ }).click();
     const dialog = a.getByRole('dialog');
-    await dialog.getByRole('textbox', { name: /^Reason/ }).fill('The lab is closed for a workshop that afternoon');
+    await dialog
+      .getByRole('textbox', { name: /^Reason/ })
+      .fill('The lab is closed for a workshop that afternoon');
     await dialog.getByRole('button', { name: 'Reject' }).click();
     await a.getByText(/Booking #\d+ rejected/).waitFor();
     await a.getByLabel('Status').selectOption('');
@@ -145,7 +178,10 @@ describe('booking flow in Chromium', { skip: !CI && missing ? missing : false },
 
     await page.reload();
     await page.getByText('The lab is closed for a workshop that afternoon').waitFor();
-    await page.getByRole('listitem', { name: /Booking \d+/ }).getByText('rejected', { exact: true }).waitFor();
+    await page
+      .getByRole('listitem', { name: /Booking \d+/ })
+      .getByText('rejected', { exact: true })
+      .waitFor();
     await screenshot(page, 'student-desktop-after');
   });
 
@@ -162,14 +198,23 @@ describe('booking flow in Chromium', { skip: !CI && missing ? missing : false },
   test('dashboards fit a 390 px phone', async () => {
     for (const [b, pages] of [
       [student, [['/', 'student-phone']]],
-      [admin, [['/admin', 'admin-overview-phone'], ['/admin/bookings', 'admin-bookings-phone'], ['/admin/nodes', 'admin-nodes-phone']]],
+      [
+        admin,
+        [
+          ['/admin', 'admin-overview-phone'],
+          ['/admin/bookings', 'admin-bookings-phone'],
+          ['/admin/nodes', 'admin-nodes-phone'],
+        ],
+      ],
     ]) {
       await b.page.setViewportSize(PHONE);
       for (const [path, name] of pages) {
         await b.page.goto(url(path));
         await b.page.locator('main h1').first().waitFor();
         await b.page.waitForLoadState('networkidle');
-        const overflow = await b.page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+        const overflow = await b.page.evaluate(
+          () => document.documentElement.scrollWidth - window.innerWidth,
+        );
         assert.ok(overflow <= 0, `${path} scrolls sideways by ${overflow}px on a phone`);
         await screenshot(b.page, name);
       }

@@ -20,7 +20,8 @@ export const ADMIN = { username: 'admin', password: 'e2e-admin-pass-123' };
 /** What is missing for the end-to-end run, or null. */
 export function missingPrerequisite() {
   if (!existsSync(CHROMIUM)) return `Chromium not found at ${CHROMIUM}`;
-  if (!existsSync(join(REPO, 'controller', 'app.py'))) return 'controller/app.py does not exist yet';
+  if (!existsSync(join(REPO, 'controller', 'app.py')))
+    return 'controller/app.py does not exist yet';
   if (!existsSync(PYTHON)) return `${PYTHON} does not exist (run make venv)`;
   return null;
 }
@@ -140,7 +141,8 @@ export async function openBrowser({ viewport = { width: 1280, height: 800 }, tim
   });
   await context.route('**/*', (route) => {
     const { hostname, protocol } = new URL(route.request().url());
-    if (protocol === 'data:' || protocol === 'blob:' || hostname === '127.0.0.1') return route.continue();
+    if (protocol === 'data:' || protocol === 'blob:' || hostname === '127.0.0.1')
+      return route.continue();
     return route.abort();
   });
   const page = context.pages()[0] || (await context.newPage());

@@ -17,7 +17,10 @@ export function AppLayout({ admin = false }) {
   useMe();
   return (
     <div className="min-h-dvh">
-      <a href="#main" className="sr-only focus:not-sr-only focus:absolute focus:top-2 focus:left-2 focus:z-50 focus:rounded focus:bg-white focus:px-3 focus:py-2">
+      <a
+        href="#main"
+        className="sr-only focus:not-sr-only focus:absolute focus:top-2 focus:left-2 focus:z-50 focus:rounded focus:bg-white focus:px-3 focus:py-2"
+      >
         Skip to content
       </a>
       <header className="sticky top-0 z-30 border-b border-slate-200 bg-white/85 backdrop-blur">
@@ -29,7 +32,10 @@ export function AppLayout({ admin = false }) {
           {admin && <AdminTabs className="ml-4 hidden sm:flex" />}
           <div className="ml-auto flex items-center gap-2 sm:gap-3">
             <div className="hidden text-right sm:block">
-              <p className="text-sm leading-tight font-medium text-slate-900" data-testid="current-user">
+              <p
+                className="text-sm leading-tight font-medium text-slate-900"
+                data-testid="current-user"
+              >
                 {user?.username}
               </p>
               <p className="text-xs leading-tight text-slate-500 capitalize">{user?.role}</p>
@@ -40,7 +46,13 @@ export function AppLayout({ admin = false }) {
             >
               {user?.username?.[0]}
             </span>
-            <Button variant="secondary" size="sm" className="whitespace-nowrap" onClick={() => logout.mutate()} loading={logout.isPending}>
+            <Button
+              variant="secondary"
+              size="sm"
+              className="whitespace-nowrap"
+              onClick={() => logout.mutate()}
+              loading={logout.isPending}
+            >
               Sign out
             </Button>
           </div>
@@ -65,7 +77,9 @@ function AdminTabs({ className }) {
           className={({ isActive }) =>
             cn(
               'rounded-lg px-2.5 py-1.5 text-sm font-medium whitespace-nowrap',
-              isActive ? 'bg-indigo-50 text-indigo-700' : 'text-slate-600 hover:bg-slate-100 hover:text-slate-900',
+              isActive
+                ? 'bg-indigo-50 text-indigo-700'
+                : 'text-slate-600 hover:bg-slate-100 hover:text-slate-900',
             )
           }
         >

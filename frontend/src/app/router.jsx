@@ -18,8 +18,22 @@ const page = (element) => <Suspense fallback={<LoadingBlock />}>{element}</Suspe
 export function AppRoutes() {
   return (
     <Routes>
-      <Route path="/login" element={<RedirectIfSignedIn><LoginRoute /></RedirectIfSignedIn>} />
-      <Route path="/register" element={<RedirectIfSignedIn><RegisterRoute /></RedirectIfSignedIn>} />
+      <Route
+        path="/login"
+        element={
+          <RedirectIfSignedIn>
+            <LoginRoute />
+          </RedirectIfSignedIn>
+        }
+      />
+      <Route
+        path="/register"
+        element={
+          <RedirectIfSignedIn>
+            <RegisterRoute />
+          </RedirectIfSignedIn>
+        }
+      />
       <Route
         element={
           <RequireRole roles={['student']}>

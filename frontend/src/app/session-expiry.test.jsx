@@ -13,14 +13,17 @@ afterEach(() => {
 function respond(config, status, data) {
   const response = { data, status, statusText: '', headers: {}, config, request: {} };
   if (status < 400) return Promise.resolve(response);
-  return Promise.reject(Object.assign(new Error(String(status)), { config, response, isAxiosError: true }));
+  return Promise.reject(
+    Object.assign(new Error(String(status)), { config, response, isAxiosError: true }),
+  );
 }
 
 test('an expired token whose refresh fails sends the student to /login with "Your session expired"', async () => {
   const seen = [];
   api.defaults.adapter = (config) => {
     seen.push(config.url);
-    if (config.url === '/auth/refresh') return respond(config, 401, { error: 'token_revoked', message: 'Revoked' });
+    if (config.url === '/auth/refresh')
+      return respond(config, 401, { error: 'token_revoked', message: 'Revoked' });
     return respond(config, 401, { error: 'token_expired', message: 'Token has expired' });
   };
   renderWithProviders(null, { route: '/', user: student, routes: <AppRoutes /> });
@@ -36,13 +39,20 @@ test('an expired token is refreshed silently and the dashboard loads', async () 
     const auth = config.headers.Authorization;
     seen.push(`${config.url} ${auth}`);
     if (config.url === '/auth/refresh') return respond(config, 200, { access_token: 'fresh' });
-    if (auth !== 'Bearer fresh') return respond(config, 401, { error: 'token_expired', message: 'Token has expired' });
+    if (auth !== 'Bearer fresh')
+      return respond(config, 401, { error: 'token_expired', message: 'Token has expired' });
     const answers = {
       '/auth/me': student,
       '/student/options': {
         images: [{ name: 'jupyter', port: 8888 }],
         default_image: 'jupyter',
-        limits: { max_cpu_cores: 8, max_memory_gb: 32, max_gpu_count: 0, max_duration_hours: 24, horizon_days: 14 },
+        limits: {
+          max_cpu_cores: 8,
+          max_memory_gb: 32,
+          max_gpu_count: 0,
+          max_duration_hours: 24,
+          horizon_days: 14,
+        },
         presets: [],
       },
       '/student/bookings': { items: [], total: 0, page: 1, per_page: 10 },

@@ -1,5 +1,12 @@
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
-import { api, ApiError, fieldErrors, onSessionEnd, SESSION_EXPIRED_MESSAGE, tokens } from './api-client';
+import {
+  api,
+  ApiError,
+  fieldErrors,
+  onSessionEnd,
+  SESSION_EXPIRED_MESSAGE,
+  tokens,
+} from './api-client';
 
 // The real client with axios' transport replaced: every request goes to `server`.
 let server;
@@ -25,14 +32,19 @@ beforeEach(() => {
     calls.push({ method: config.method, url: config.url, auth });
     return server(config, auth);
   };
-  tokens.save({ access_token: 'old-access', refresh_token: 'the-refresh', user: { id: 1, role: 'student' } });
+  tokens.save({
+    access_token: 'old-access',
+    refresh_token: 'the-refresh',
+    user: { id: 1, role: 'student' },
+  });
 });
 
 afterEach(() => {
   api.defaults.adapter = original;
 });
 
-const expired = (config) => reply(config, 401, { error: 'token_expired', message: 'Token has expired', details: {} });
+const expired = (config) =>
+  reply(config, 401, { error: 'token_expired', message: 'Token has expired', details: {} });
 
 describe('api client token handling', () => {
   test('sends the access token as a bearer header', async () => {
@@ -73,7 +85,10 @@ describe('api client token handling', () => {
       config.url === '/auth/refresh'
         ? reply(config, 401, { error: 'token_revoked', message: 'Token has been revoked' })
         : expired(config);
-    await expect(api.get('/student/bookings')).rejects.toMatchObject({ status: 401, code: 'token_expired' });
+    await expect(api.get('/student/bookings')).rejects.toMatchObject({
+      status: 401,
+      code: 'token_expired',
+    });
     expect(ended).toHaveBeenCalledWith(SESSION_EXPIRED_MESSAGE);
     expect(tokens.access).toBeNull();
     expect(tokens.refresh).toBeNull();
@@ -84,7 +99,9 @@ describe('api client token handling', () => {
     const ended = vi.fn();
     const unsubscribe = onSessionEnd(ended);
     server = (config) =>
-      config.url === '/auth/refresh' ? reply(config, 200, { access_token: 'new-access' }) : expired(config);
+      config.url === '/auth/refresh'
+        ? reply(config, 200, { access_token: 'new-access' })
+        : expired(config);
     await expect(api.get('/x')).rejects.toBeInstanceOf(ApiError);
     expect(calls.filter((c) => c.url === '/auth/refresh')).toHaveLength(1);
     expect(ended).toHaveBeenCalledOnce();
@@ -95,8 +112,11 @@ describe('api client token handling', () => {
     const ended = vi.fn();
     const unsubscribe = onSessionEnd(ended);
     tokens.clear();
-    server = (config) => reply(config, 401, { error: 'invalid_credentials', message: 'Wrong username or password.' });
-    await expect(api.post('/auth/login', {}, { _anonymous: true, _skipAuthRetry: true })).rejects.toMatchObject({
+    server = (config) =>
+      reply(config, 401, { error: 'invalid_credentials', message: 'Wrong username or password.' });
+    await expect(
+      api.post('/auth/login', {}, { _anonymous: true, _skipAuthRetry: true }),
+    ).rejects.toMatchObject({
       code: 'invalid_credentials',
       message: 'Wrong username or password.',
     });
@@ -112,21 +132,35 @@ describe('api errors', () => {
       reply(config, 422, {
         error: 'validation_error',
         message: 'The request has invalid fields.',
-        details: { email: ['Not a valid email address.'], password: ['Use at least 8 characters.'] },
+        details: {
+          email: ['Not a valid email address.'],
+          password: ['Use at least 8 characters.'],
+        },
       });
     const error = await api.post('/auth/register', {}).catch((e) => e);
     expect(error).toBeInstanceOf(ApiError);
-    expect(error).toMatchObject({ status: 422, code: 'validation_error', message: 'The request has invalid fields.' });
-    expect(fieldErrors(error)).toEqual({ email: 'Not a valid email address.', password: 'Use at least 8 characters.' });
+    expect(error).toMatchObject({
+      status: 422,
+      code: 'validation_error',
+      message: 'The request has invalid fields.',
+    });
+    expect(fieldErrors(error)).toEqual({
+      email: 'Not a valid email address.',
+      password: 'Use at least 8 characters.',
+    });
   });
 
   test('a 429 without a body still gets a readable message', async () => {
     server = (config) => reply(config, 429, '');
-    await expect(api.post('/auth/login', {})).rejects.toMatchObject({ status: 429, message: expect.stringMatching(/too many/i) });
+    await expect(api.post('/auth/login', {})).rejects.toMatchObject({
+      status: 429,
+      message: expect.stringMatching(/too many/i),
+    });
   });
 
   test('a network failure is reported as such', async () => {
-    server = () => Promise.reject(Object.assign(new Error('Network Error'), { code: 'ERR_NETWORK' }));
+    server = () =>
+      Promise.reject(Object.assign(new Error('Network Error'), { code: 'ERR_NETWORK' }));
     await expect(api.get('/health')).rejects.toMatchObject({ code: 'network_error' });
   });
 });

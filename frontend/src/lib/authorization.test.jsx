@@ -14,11 +14,25 @@ vi.mock('@/lib/api-client', async (importOriginal) => ({
 const options = {
   images: [{ name: 'jupyter', port: 8888 }],
   default_image: 'jupyter',
-  limits: { max_cpu_cores: 16, max_memory_gb: 64, max_gpu_count: 1, max_duration_hours: 72, horizon_days: 30 },
+  limits: {
+    max_cpu_cores: 16,
+    max_memory_gb: 64,
+    max_gpu_count: 1,
+    max_duration_hours: 72,
+    horizon_days: 30,
+  },
   presets: [],
 };
 const stats = {
-  bookings: { pending: 0, approved: 0, active: 0, completed: 0, rejected: 0, cancelled: 0, failed: 0 },
+  bookings: {
+    pending: 0,
+    approved: 0,
+    active: 0,
+    completed: 0,
+    rejected: 0,
+    cancelled: 0,
+    failed: 0,
+  },
   agents: { total: 0, online: 0, offline: 0, maintenance: 0 },
   utilisation_now: { cpu: 0, memory: 0, gpu: 0 },
   utilisation_next_7_days: [],
@@ -81,7 +95,11 @@ describe('role guard', () => {
 describe('session end', () => {
   test('signing out calls the API, clears the tokens and shows the login page', async () => {
     stubEverything(student);
-    const { user } = renderWithProviders(null, { route: '/', user: student, routes: <AppRoutes /> });
+    const { user } = renderWithProviders(null, {
+      route: '/',
+      user: student,
+      routes: <AppRoutes />,
+    });
     await screen.findByRole('heading', { name: /Hi alice/ });
     await user.click(screen.getByRole('button', { name: 'Sign out' }));
     await waitFor(() => expect(location()).toBe('/login'));
@@ -96,7 +114,11 @@ describe('session end', () => {
       if (url === '/auth/logout') throw apiError(500, 'internal', 'boom');
       return { data: {} };
     });
-    const { user } = renderWithProviders(null, { route: '/', user: student, routes: <AppRoutes /> });
+    const { user } = renderWithProviders(null, {
+      route: '/',
+      user: student,
+      routes: <AppRoutes />,
+    });
     await screen.findByRole('heading', { name: /Hi alice/ });
     await user.click(screen.getByRole('button', { name: 'Sign out' }));
     await waitFor(() => expect(location()).toBe('/login'));

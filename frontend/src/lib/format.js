@@ -10,7 +10,11 @@ const dateTimeFmt = new Intl.DateTimeFormat(undefined, {
   minute: '2-digit',
 });
 const timeFmt = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
-const dayFmt = new Intl.DateTimeFormat(undefined, { weekday: 'short', day: 'numeric', month: 'short' });
+const dayFmt = new Intl.DateTimeFormat(undefined, {
+  weekday: 'short',
+  day: 'numeric',
+  month: 'short',
+});
 
 export function formatDateTime(iso) {
   if (!iso) return '—';

@@ -14,10 +14,14 @@ export function routeApi(api, handlers) {
       }
       const body = method === 'get' ? undefined : bodyOrConfig;
       const config = method === 'get' ? bodyOrConfig : maybeConfig;
-      const data = typeof handler === 'function' ? await handler({ body, params: config?.params || {} }) : handler;
+      const data =
+        typeof handler === 'function'
+          ? await handler({ body, params: config?.params || {} })
+          : handler;
       return { data };
     });
   }
 }
 
-export const apiError = (status, code, message, details = {}) => new ApiError({ status, code, message, details });
+export const apiError = (status, code, message, details = {}) =>
+  new ApiError({ status, code, message, details });

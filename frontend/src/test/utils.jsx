@@ -9,7 +9,11 @@ export const student = { id: 7, username: 'alice', email: 'alice@uni.example', r
 export const admin = { id: 1, username: 'root', email: 'root@uni.example', role: 'admin' };
 
 export function signIn(user) {
-  tokens.save({ access_token: `access-${user.username}`, refresh_token: `refresh-${user.username}`, user });
+  tokens.save({
+    access_token: `access-${user.username}`,
+    refresh_token: `refresh-${user.username}`,
+    user,
+  });
 }
 
 export function LocationProbe() {
@@ -21,7 +25,9 @@ export function LocationProbe() {
 export function renderWithProviders(ui, { route = '/', user, routes } = {}) {
   if (user) signIn(user);
   const queryClient = createQueryClient({ silent: true });
-  queryClient.setDefaultOptions({ queries: { ...queryClient.getDefaultOptions().queries, retry: false } });
+  queryClient.setDefaultOptions({
+    queries: { ...queryClient.getDefaultOptions().queries, retry: false },
+  });
   const result = render(
     <MemoryRouter initialEntries={[route]}>
       <AppProvider queryClient={queryClient}>
@@ -36,7 +42,13 @@ export function renderWithProviders(ui, { route = '/', user, routes } = {}) {
 export { Route, Routes };
 
 /** A list answer in the API's shape. */
-export const page = (items, extra = {}) => ({ items, total: items.length, page: 1, per_page: 20, ...extra });
+export const page = (items, extra = {}) => ({
+  items,
+  total: items.length,
+  page: 1,
+  per_page: 20,
+  ...extra,
+});
 
 /** An axios-like answer. */
 export const ok = (data) => Promise.resolve({ data });

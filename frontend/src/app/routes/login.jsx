@@ -23,7 +23,10 @@ export function LoginRoute() {
       }
     >
       {message && (
-        <p role="status" className="mb-4 rounded-lg border border-sky-200 bg-sky-50 px-3 py-2 text-sm text-sky-900">
+        <p
+          role="status"
+          className="mb-4 rounded-lg border border-sky-200 bg-sky-50 px-3 py-2 text-sm text-sky-900"
+        >
           {message}
         </p>
       )}

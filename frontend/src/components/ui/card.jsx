@@ -28,9 +28,18 @@ export function CardHeader({ title, description, actions, id }) {
 export function EmptyState({ title, description, icon, action }) {
   return (
     <div className="flex flex-col items-center justify-center px-6 py-10 text-center">
-      <div className="mb-3 flex size-12 items-center justify-center rounded-full bg-slate-100 text-xl text-slate-400" aria-hidden>
+      <div
+        className="mb-3 flex size-12 items-center justify-center rounded-full bg-slate-100 text-xl text-slate-400"
+        aria-hidden
+      >
         {icon || (
-          <svg viewBox="0 0 24 24" fill="none" stroke="currentColor" strokeWidth="1.8" className="size-6">
+          <svg
+            viewBox="0 0 24 24"
+            fill="none"
+            stroke="currentColor"
+            strokeWidth="1.8"
+            className="size-6"
+          >
             <rect x="4" y="5" width="16" height="15" rx="2" />
             <path d="M4 10h16M9 3v4M15 3v4" strokeLinecap="round" />
           </svg>
@@ -46,7 +55,9 @@ export function EmptyState({ title, description, icon, action }) {
 export function ErrorState({ error, onRetry }) {
   return (
     <div role="alert" className="flex flex-col items-center gap-3 px-6 py-10 text-center">
-      <p className="text-sm font-medium text-rose-700">{error?.message || 'Could not load this.'}</p>
+      <p className="text-sm font-medium text-rose-700">
+        {error?.message || 'Could not load this.'}
+      </p>
       {onRetry && (
         <button
           type="button"

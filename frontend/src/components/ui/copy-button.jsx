@@ -46,7 +46,9 @@ export function CopyButton({ text, label = 'Copy', className }) {
       )}
       aria-label={`${label} ${text}`}
     >
-      <span aria-live="polite">{state === 'copied' ? 'Copied' : state === 'failed' ? 'Copy failed' : label}</span>
+      <span aria-live="polite">
+        {state === 'copied' ? 'Copied' : state === 'failed' ? 'Copy failed' : label}
+      </span>
     </button>
   );
 }

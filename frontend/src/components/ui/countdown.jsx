@@ -9,7 +9,10 @@ export function Countdown({ to, prefix, pastLabel = 'now', className }) {
     <span className={className}>
       {ms > 0 ? (
         <>
-          {prefix} <time dateTime={to} className="font-semibold tabular-nums">{formatDuration(ms)}</time>
+          {prefix}{' '}
+          <time dateTime={to} className="font-semibold tabular-nums">
+            {formatDuration(ms)}
+          </time>
         </>
       ) : (
         pastLabel

@@ -49,9 +49,21 @@ export function Field({ label, hint, error, className, children, id: idProp, req
 
 export function Input({ label, hint, error, className, inputClassName, id, required, ...props }) {
   return (
-    <Field label={label} hint={hint} error={error} className={className} id={id} required={required}>
+    <Field
+      label={label}
+      hint={hint}
+      error={error}
+      className={className}
+      id={id}
+      required={required}
+    >
       {(aria) => (
-        <input className={cn(controlClass(error), inputClassName)} required={required} {...aria} {...props} />
+        <input
+          className={cn(controlClass(error), inputClassName)}
+          required={required}
+          {...aria}
+          {...props}
+        />
       )}
     </Field>
   );
@@ -59,9 +71,21 @@ export function Input({ label, hint, error, className, inputClassName, id, requi
 
 export function Select({ label, hint, error, className, id, children, required, ...props }) {
   return (
-    <Field label={label} hint={hint} error={error} className={className} id={id} required={required}>
+    <Field
+      label={label}
+      hint={hint}
+      error={error}
+      className={className}
+      id={id}
+      required={required}
+    >
       {(aria) => (
-        <select className={cn(controlClass(error), 'pr-8')} required={required} {...aria} {...props}>
+        <select
+          className={cn(controlClass(error), 'pr-8')}
+          required={required}
+          {...aria}
+          {...props}
+        >
           {children}
         </select>
       )}
@@ -71,8 +95,17 @@ export function Select({ label, hint, error, className, id, children, required, 
 
 export function Textarea({ label, hint, error, className, id, required, ...props }) {
   return (
-    <Field label={label} hint={hint} error={error} className={className} id={id} required={required}>
-      {(aria) => <textarea className={controlClass(error)} required={required} {...aria} {...props} />}
+    <Field
+      label={label}
+      hint={hint}
+      error={error}
+      className={className}
+      id={id}
+      required={required}
+    >
+      {(aria) => (
+        <textarea className={controlClass(error)} required={required} {...aria} {...props} />
+      )}
     </Field>
   );
 }
@@ -85,14 +118,21 @@ export function FormError({ error, fields = [] }) {
       ? Object.entries(error.details).filter(([key]) => !fields.includes(key))
       : [];
   return (
-    <div role="alert" className="rounded-lg border border-rose-200 bg-rose-50 px-3 py-2 text-sm text-rose-800">
+    <div
+      role="alert"
+      className="rounded-lg border border-rose-200 bg-rose-50 px-3 py-2 text-sm text-rose-800"
+    >
       <p className="font-medium">{error.message}</p>
       {details.length > 0 && (
         <ul className="mt-1 list-disc pl-5 text-xs">
           {details.map(([key, value]) => (
             <li key={key}>
               <span className="font-semibold">{key}</span>:{' '}
-              {Array.isArray(value) ? value.join(' ') : typeof value === 'object' ? JSON.stringify(value) : String(value)}
+              {Array.isArray(value)
+                ? value.join(' ')
+                : typeof value === 'object'
+                  ? JSON.stringify(value)
+                  : String(value)}
             </li>
           ))}
         </ul>

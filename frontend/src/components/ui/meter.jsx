@@ -20,7 +20,10 @@ export function Meter({ label, used, total, unit }) {
         aria-valuemax={total || 0}
         aria-valuenow={used || 0}
       >
-        <div className={cn('h-full rounded-full transition-all', tone)} style={{ width: `${fraction * 100}%` }} />
+        <div
+          className={cn('h-full rounded-full transition-all', tone)}
+          style={{ width: `${fraction * 100}%` }}
+        />
       </div>
     </div>
   );

@@ -11,7 +11,8 @@ export function Pagination({ page, perPage, total, onPage, label = 'items' }) {
       aria-label="Pagination"
     >
       <p>
-        <span className="font-medium text-slate-900">{from}</span>–<span className="font-medium text-slate-900">{to}</span> of{' '}
+        <span className="font-medium text-slate-900">{from}</span>–
+        <span className="font-medium text-slate-900">{to}</span> of{' '}
         <span className="font-medium text-slate-900">{total}</span> {label}
       </p>
       <div className="flex items-center gap-2">
@@ -21,7 +22,12 @@ export function Pagination({ page, perPage, total, onPage, label = 'items' }) {
         <span className="tabular-nums" aria-current="page">
           Page {page} of {pages}
         </span>
-        <Button variant="secondary" size="sm" disabled={page >= pages} onClick={() => onPage(page + 1)}>
+        <Button
+          variant="secondary"
+          size="sm"
+          disabled={page >= pages}
+          onClick={() => onPage(page + 1)}
+        >
           Next →
         </Button>
       </div>

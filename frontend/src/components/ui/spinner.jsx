@@ -18,7 +18,10 @@ export function Spinner({ className, label }) {
 
 export function LoadingBlock({ label = 'Loading…' }) {
   return (
-    <div className="flex items-center justify-center gap-2 py-10 text-sm text-slate-500" role="status">
+    <div
+      className="flex items-center justify-center gap-2 py-10 text-sm text-slate-500"
+      role="status"
+    >
       <Spinner className="size-5 text-indigo-500" />
       {label}
     </div>

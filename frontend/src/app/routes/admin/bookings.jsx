@@ -7,7 +7,9 @@ export default function AdminBookingsRoute() {
     <div className="space-y-5">
       <div>
         <h1 className="text-2xl font-bold tracking-tight text-slate-900">Bookings</h1>
-        <p className="text-sm text-slate-600">Approve, reject or extend requests; select rows for bulk actions.</p>
+        <p className="text-sm text-slate-600">
+          Approve, reject or extend requests; select rows for bulk actions.
+        </p>
       </div>
       <BookingsTable agents={agents.data?.items || []} />
     </div>

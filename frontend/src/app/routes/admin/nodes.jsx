@@ -5,7 +5,9 @@ export default function AdminNodesRoute() {
     <div className="space-y-5">
       <div>
         <h1 className="text-2xl font-bold tracking-tight text-slate-900">Nodes</h1>
-        <p className="text-sm text-slate-600">Worker nodes, their health and what is in use right now.</p>
+        <p className="text-sm text-slate-600">
+          Worker nodes, their health and what is in use right now.
+        </p>
       </div>
       <NodesPanel />
     </div>

@@ -15,7 +15,9 @@ export default function AdminOverviewRoute() {
       <div className="flex flex-wrap items-end justify-between gap-3">
         <div>
           <h1 className="text-2xl font-bold tracking-tight text-slate-900">Lab overview</h1>
-          <p className="text-sm text-slate-600">Refreshes every 30 seconds while this tab is open.</p>
+          <p className="text-sm text-slate-600">
+            Refreshes every 30 seconds while this tab is open.
+          </p>
         </div>
         {pending > 0 && (
           <Link
@@ -26,7 +28,11 @@ export default function AdminOverviewRoute() {
           </Link>
         )}
       </div>
-      {stats.isError ? <ErrorState error={stats.error} onRetry={stats.refetch} /> : <StatCards stats={stats.data} loading={stats.isPending} />}
+      {stats.isError ? (
+        <ErrorState error={stats.error} onRetry={stats.refetch} />
+      ) : (
+        <StatCards stats={stats.data} loading={stats.isPending} />
+      )}
       <UtilisationChart days={stats.data?.utilisation_next_7_days} loading={stats.isPending} />
       <Timeline agents={agents.data?.items || []} />
     </div>

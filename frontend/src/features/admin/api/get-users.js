@@ -2,7 +2,9 @@ import { useQuery } from '@tanstack/react-query';
 import { api } from '@/lib/api-client';
 
 export async function getUsers({ q = '', page = 1, perPage = 20 } = {}) {
-  const { data } = await api.get('/admin/users', { params: { q: q || undefined, page, per_page: perPage } });
+  const { data } = await api.get('/admin/users', {
+    params: { q: q || undefined, page, per_page: perPage },
+  });
   return data;
 }
 

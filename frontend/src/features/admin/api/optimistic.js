@@ -6,7 +6,12 @@ export async function patchCachedBookings(queryClient, ids, patch) {
   const idSet = new Set(ids);
   queryClient.setQueriesData({ queryKey: key }, (old) =>
     old?.items
-      ? { ...old, items: old.items.map((b) => (idSet.has(b.id) ? { ...b, ...patch, _optimistic: true } : b)) }
+      ? {
+          ...old,
+          items: old.items.map((b) =>
+            idSet.has(b.id) ? { ...b, ...patch, _optimistic: true } : b,
+          ),
+        }
       : old,
   );
   return previous;

@@ -12,7 +12,10 @@ export function useRejectBooking(options = {}) {
   return useMutation({
     mutationFn: rejectBooking,
     onMutate: async ({ id, reason }) => ({
-      previous: await patchCachedBookings(queryClient, [id], { status: 'rejected', rejection_reason: reason }),
+      previous: await patchCachedBookings(queryClient, [id], {
+        status: 'rejected',
+        rejection_reason: reason,
+      }),
     }),
     onError: (error, variables, context) => {
       restoreCachedBookings(queryClient, context?.previous);

@@ -38,7 +38,12 @@ export function ApproveDialog({ open, ids, agents = [], onClose, onSubmit, pendi
     >
       <div className="space-y-3">
         <FormError error={error} />
-        <Select label="Node" value={agentId} onChange={(e) => setAgentId(e.target.value)} data-autofocus>
+        <Select
+          label="Node"
+          value={agentId}
+          onChange={(e) => setAgentId(e.target.value)}
+          data-autofocus
+        >
           <option value="">Automatic (best fit)</option>
           {agents.map((a) => (
             <option key={a.id} value={a.id} disabled={a.status === 'maintenance'}>
@@ -47,19 +52,30 @@ export function ApproveDialog({ open, ids, agents = [], onClose, onSubmit, pendi
           ))}
         </Select>
         {ids.length === 1 && (
-          <Textarea label="Notes (only admins see them)" rows={2} value={notes} onChange={(e) => setNotes(e.target.value)} />
+          <Textarea
+            label="Notes (only admins see them)"
+            rows={2}
+            value={notes}
+            onChange={(e) => setNotes(e.target.value)}
+          />
         )}
       </div>
     </Dialog>
   );
 }
 
-const REASONS = ['Outside lab hours', 'Too many resources for this purpose', 'Please book a shorter window', 'Node reserved for maintenance'];
+const REASONS = [
+  'Outside lab hours',
+  'Too many resources for this purpose',
+  'Please book a shorter window',
+  'Node reserved for maintenance',
+];
 
 export function RejectDialog({ open, ids, onClose, onSubmit, pending, error }) {
   const [reason, setReason] = useState('');
   const [tried, setTried] = useState(false);
-  const problem = reason.trim().length < 3 ? 'Give the student a reason (at least 3 characters).' : null;
+  const problem =
+    reason.trim().length < 3 ? 'Give the student a reason (at least 3 characters).' : null;
   return (
     <Dialog
       open={open}
@@ -117,7 +133,12 @@ const MINUTES = [30, 60, 120, 240];
 export function ExtendDialog({ open, ids, onClose, onSubmit, pending, error }) {
   const [minutes, setMinutes] = useState('60');
   const n = Number(minutes);
-  const problem = !Number.isInteger(n) || n < 1 ? 'Enter a whole number of minutes.' : n > 7 * 24 * 60 ? 'At most a week.' : null;
+  const problem =
+    !Number.isInteger(n) || n < 1
+      ? 'Enter a whole number of minutes.'
+      : n > 7 * 24 * 60
+        ? 'At most a week.'
+        : null;
   return (
     <Dialog
       open={open}
@@ -129,7 +150,11 @@ export function ExtendDialog({ open, ids, onClose, onSubmit, pending, error }) {
           <Button variant="secondary" onClick={onClose}>
             Cancel
           </Button>
-          <Button loading={pending} disabled={Boolean(problem)} onClick={() => onSubmit({ minutes: n })}>
+          <Button
+            loading={pending}
+            disabled={Boolean(problem)}
+            onClick={() => onSubmit({ minutes: n })}
+          >
             Extend by {problem ? '…' : `${n} min`}
           </Button>
         </>
@@ -155,7 +180,9 @@ export function ExtendDialog({ open, ids, onClose, onSubmit, pending, error }) {
               aria-pressed={n === m}
               onClick={() => setMinutes(String(m))}
               className={`rounded-full px-2.5 py-1 text-xs font-medium ring-1 ring-inset ${
-                n === m ? 'bg-indigo-600 text-white ring-indigo-600' : 'bg-white text-slate-600 ring-slate-300'
+                n === m
+                  ? 'bg-indigo-600 text-white ring-indigo-600'
+                  : 'bg-white text-slate-600 ring-slate-300'
               }`}
             >
               +{m >= 60 ? `${m / 60} h` : `${m} min`}

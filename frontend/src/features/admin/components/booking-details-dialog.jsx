@@ -67,7 +67,10 @@ export function BookingDetailsDialog({ id, onClose }) {
               <ol className="space-y-2 border-l-2 border-slate-200 pl-4">
                 {b.events.map((e) => (
                   <li key={e.id} className="relative">
-                    <span className="absolute top-1.5 -left-[21px] size-2.5 rounded-full bg-indigo-400 ring-2 ring-white" aria-hidden />
+                    <span
+                      className="absolute top-1.5 -left-[21px] size-2.5 rounded-full bg-indigo-400 ring-2 ring-white"
+                      aria-hidden
+                    />
                     <p>
                       <span className="font-medium">{e.action}</span>
                       {e.from_status || e.to_status ? (

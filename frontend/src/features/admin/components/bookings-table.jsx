@@ -61,7 +61,8 @@ export function BookingsTable({ agents = [] }) {
   const onActionError = (verb) => (error, variables) =>
     toast.error(`Could not ${verb} booking #${variables.id}: ${error.message}`);
   const approve = useApproveBooking({
-    onSuccess: (b) => toast.success(`Booking #${b.id} approved${b.agent_name ? ` on ${b.agent_name}` : ''}.`),
+    onSuccess: (b) =>
+      toast.success(`Booking #${b.id} approved${b.agent_name ? ` on ${b.agent_name}` : ''}.`),
     onError: onActionError('approve'),
   });
   const reject = useRejectBooking({
@@ -93,7 +94,11 @@ export function BookingsTable({ agents = [] }) {
     setSelected(new Set());
   };
   const toggleSort = (column) => {
-    setSort((s) => (s.sort === column ? { sort: column, order: s.order === 'asc' ? 'desc' : 'asc' } : { sort: column, order: 'asc' }));
+    setSort((s) =>
+      s.sort === column
+        ? { sort: column, order: s.order === 'asc' ? 'desc' : 'asc' }
+        : { sort: column, order: 'asc' },
+    );
     setPage(1);
   };
   const toggle = (id) =>
@@ -136,13 +141,24 @@ export function BookingsTable({ agents = [] }) {
         id="bookings-title"
         title={
           <span className="inline-flex items-center gap-2">
-            All bookings {bookings.isFetching && !bookings.isPending && <Spinner className="size-3.5 text-slate-400" />}
+            All bookings{' '}
+            {bookings.isFetching && !bookings.isPending && (
+              <Spinner className="size-3.5 text-slate-400" />
+            )}
           </span>
         }
-        description={bookings.data ? plural(bookings.data.total, 'booking') + (filtered ? ' match' : ' in total') : undefined}
+        description={
+          bookings.data
+            ? plural(bookings.data.total, 'booking') + (filtered ? ' match' : ' in total')
+            : undefined
+        }
       />
 
-      <div className="grid grid-cols-2 gap-2 border-b border-slate-100 px-4 py-3 sm:px-5 md:grid-cols-5" role="search" aria-label="Filter bookings">
+      <div
+        className="grid grid-cols-2 gap-2 border-b border-slate-100 px-4 py-3 sm:px-5 md:grid-cols-5"
+        role="search"
+        aria-label="Filter bookings"
+      >
         <FilterField label="Status">
           <select value={filters.status} onChange={setFilter('status')} className={filterControl}>
             <option value="">Any status</option>
@@ -154,10 +170,20 @@ export function BookingsTable({ agents = [] }) {
           </select>
         </FilterField>
         <FilterField label="User">
-          <input type="search" value={filters.q} onChange={setFilter('q')} placeholder="username" className={filterControl} />
+          <input
+            type="search"
+            value={filters.q}
+            onChange={setFilter('q')}
+            placeholder="username"
+            className={filterControl}
+          />
         </FilterField>
         <FilterField label="Node">
-          <select value={filters.agent_id} onChange={setFilter('agent_id')} className={filterControl}>
+          <select
+            value={filters.agent_id}
+            onChange={setFilter('agent_id')}
+            className={filterControl}
+          >
             <option value="">Any node</option>
             {agents.map((a) => (
               <option key={a.id} value={a.id}>
@@ -167,10 +193,21 @@ export function BookingsTable({ agents = [] }) {
           </select>
         </FilterField>
         <FilterField label="Starts from">
-          <input type="date" value={filters.from} onChange={setFilter('from')} className={filterControl} />
+          <input
+            type="date"
+            value={filters.from}
+            onChange={setFilter('from')}
+            className={filterControl}
+          />
         </FilterField>
         <FilterField label="Starts until">
-          <input type="date" value={filters.to} min={filters.from || undefined} onChange={setFilter('to')} className={filterControl} />
+          <input
+            type="date"
+            value={filters.to}
+            min={filters.from || undefined}
+            onChange={setFilter('to')}
+            className={filterControl}
+          />
         </FilterField>
         {filtered && (
           <div className="col-span-2 md:col-span-5">
@@ -215,7 +252,12 @@ export function BookingsTable({ agents = [] }) {
       ) : bookings.isError ? (
         <ErrorState error={bookings.error} onRetry={bookings.refetch} />
       ) : items.length === 0 ? (
-        <EmptyState title={filtered ? 'No bookings match these filters' : 'No bookings yet'} description={filtered ? 'Clear a filter to see more.' : 'Requests from students appear here.'} />
+        <EmptyState
+          title={filtered ? 'No bookings match these filters' : 'No bookings yet'}
+          description={
+            filtered ? 'Clear a filter to see more.' : 'Requests from students appear here.'
+          }
+        />
       ) : (
         <div className="overflow-x-auto">
           <table className="min-w-full text-sm">
@@ -234,7 +276,12 @@ export function BookingsTable({ agents = [] }) {
                 <SortHeader column="username" sort={sort} onSort={toggleSort}>
                   Booking
                 </SortHeader>
-                <SortHeader column="start_time" sort={sort} onSort={toggleSort} className="hidden md:table-cell">
+                <SortHeader
+                  column="start_time"
+                  sort={sort}
+                  onSort={toggleSort}
+                  className="hidden md:table-cell"
+                >
                   When
                 </SortHeader>
                 <th scope="col" className="hidden px-3 py-2.5 lg:table-cell">
@@ -246,7 +293,12 @@ export function BookingsTable({ agents = [] }) {
                 <SortHeader column="status" sort={sort} onSort={toggleSort}>
                   Status
                 </SortHeader>
-                <SortHeader column="created_at" sort={sort} onSort={toggleSort} className="hidden xl:table-cell">
+                <SortHeader
+                  column="created_at"
+                  sort={sort}
+                  onSort={toggleSort}
+                  className="hidden xl:table-cell"
+                >
                   Requested
                 </SortHeader>
                 <th scope="col" className="py-2.5 pr-4 pl-3 text-right sm:pr-5">
@@ -285,31 +337,47 @@ export function BookingsTable({ agents = [] }) {
                       </button>
                       <span className="text-xs text-slate-400">#{b.id}</span>
                       {b.at_risk && (
-                        <span className="rounded bg-amber-100 px-1.5 text-[11px] font-semibold text-amber-800" title="The assigned node may not be able to run this booking">
+                        <span
+                          className="rounded bg-amber-100 px-1.5 text-[11px] font-semibold text-amber-800"
+                          title="The assigned node may not be able to run this booking"
+                        >
                           at risk
                         </span>
                       )}
                     </div>
-                    <p className="mt-0.5 text-xs text-slate-600 md:hidden">{formatRange(b.start_time, b.end_time)}</p>
+                    <p className="mt-0.5 text-xs text-slate-600 md:hidden">
+                      {formatRange(b.start_time, b.end_time)}
+                    </p>
                     <p className="mt-0.5 text-xs text-slate-500 lg:hidden">
-                      {b.cpu_cores} CPU · {b.memory_gb} GB{b.gpu_count ? ` · ${b.gpu_count} GPU` : ''}
+                      {b.cpu_cores} CPU · {b.memory_gb} GB
+                      {b.gpu_count ? ` · ${b.gpu_count} GPU` : ''}
                       <span className="md:hidden">{b.agent_name ? ` · ${b.agent_name}` : ''}</span>
                     </p>
-                    {b.purpose && <p className="mt-0.5 line-clamp-1 max-w-xs text-xs text-slate-500 italic">{b.purpose}</p>}
+                    {b.purpose && (
+                      <p className="mt-0.5 line-clamp-1 max-w-xs text-xs text-slate-500 italic">
+                        {b.purpose}
+                      </p>
+                    )}
                     {b.status === 'rejected' && b.rejection_reason && (
                       <p className="mt-0.5 text-xs text-rose-700">Reason: {b.rejection_reason}</p>
                     )}
                   </td>
-                  <td className="hidden px-3 py-3 whitespace-nowrap text-slate-700 md:table-cell">{formatRange(b.start_time, b.end_time)}</td>
+                  <td className="hidden px-3 py-3 whitespace-nowrap text-slate-700 md:table-cell">
+                    {formatRange(b.start_time, b.end_time)}
+                  </td>
                   <td className="hidden px-3 py-3 whitespace-nowrap text-slate-600 lg:table-cell">
                     {b.cpu_cores} CPU · {b.memory_gb} GB{b.gpu_count ? ` · ${b.gpu_count} GPU` : ''}
                     <span className="block text-xs text-slate-400">{b.image}</span>
                   </td>
-                  <td className="hidden px-3 py-3 whitespace-nowrap text-slate-600 md:table-cell">{b.agent_name || <span className="text-slate-400">—</span>}</td>
+                  <td className="hidden px-3 py-3 whitespace-nowrap text-slate-600 md:table-cell">
+                    {b.agent_name || <span className="text-slate-400">—</span>}
+                  </td>
                   <td className="px-3 py-3">
                     <StatusBadge status={b.status} />
                   </td>
-                  <td className="hidden px-3 py-3 whitespace-nowrap text-slate-500 xl:table-cell">{formatDateTime(b.created_at)}</td>
+                  <td className="hidden px-3 py-3 whitespace-nowrap text-slate-500 xl:table-cell">
+                    {formatDateTime(b.created_at)}
+                  </td>
                   <td className="py-3 pr-4 pl-3 sm:pr-5">
                     <RowActions
                       booking={b}
@@ -325,13 +393,34 @@ export function BookingsTable({ agents = [] }) {
           </table>
         </div>
       )}
-      <Pagination page={page} perPage={PER_PAGE} total={bookings.data?.total} onPage={setPage} label="bookings" />
+      <Pagination
+        page={page}
+        perPage={PER_PAGE}
+        total={bookings.data?.total}
+        onPage={setPage}
+        label="bookings"
+      />
 
       {dialog?.type === 'approve' && (
-        <ApproveDialog open ids={dialog.ids} agents={agents} onClose={closeDialog} onSubmit={submitDialog} pending={bulk.isPending} error={bulk.error} />
+        <ApproveDialog
+          open
+          ids={dialog.ids}
+          agents={agents}
+          onClose={closeDialog}
+          onSubmit={submitDialog}
+          pending={bulk.isPending}
+          error={bulk.error}
+        />
       )}
       {dialog?.type === 'reject' && (
-        <RejectDialog open ids={dialog.ids} onClose={closeDialog} onSubmit={submitDialog} pending={bulk.isPending} error={bulk.error} />
+        <RejectDialog
+          open
+          ids={dialog.ids}
+          onClose={closeDialog}
+          onSubmit={submitDialog}
+          pending={bulk.isPending}
+          error={bulk.error}
+        />
       )}
       {dialog?.type === 'extend' && (
         <ExtendDialog
@@ -379,7 +468,11 @@ function SortHeader({ column, sort, onSort, children, className }) {
       className={cn('px-3 py-2.5', className)}
       aria-sort={active ? (sort.order === 'asc' ? 'ascending' : 'descending') : 'none'}
     >
-      <button type="button" onClick={() => onSort(column)} className="inline-flex items-center gap-1 uppercase hover:text-slate-900">
+      <button
+        type="button"
+        onClick={() => onSort(column)}
+        className="inline-flex items-center gap-1 uppercase hover:text-slate-900"
+      >
         {children}
         <span aria-hidden className={active ? 'text-indigo-600' : 'text-slate-300'}>
           {active && sort.order === 'asc' ? '▲' : '▼'}
@@ -395,20 +488,40 @@ function RowActions({ booking, onApprove, onReject, onExtend, onCancel }) {
     <div className="flex flex-col items-end gap-1.5 sm:flex-row sm:justify-end">
       {status === 'pending' && (
         <>
-          <Button size="sm" variant="success" onClick={onApprove} aria-label={`Approve booking ${booking.id}`}>
+          <Button
+            size="sm"
+            variant="success"
+            onClick={onApprove}
+            aria-label={`Approve booking ${booking.id}`}
+          >
             Approve
           </Button>
-          <Button size="sm" variant="secondary" onClick={onReject} aria-label={`Reject booking ${booking.id}`}>
+          <Button
+            size="sm"
+            variant="secondary"
+            onClick={onReject}
+            aria-label={`Reject booking ${booking.id}`}
+          >
             Reject
           </Button>
         </>
       )}
       {(status === 'approved' || status === 'active') && (
         <>
-          <Button size="sm" variant="secondary" onClick={onExtend} aria-label={`Extend booking ${booking.id}`}>
+          <Button
+            size="sm"
+            variant="secondary"
+            onClick={onExtend}
+            aria-label={`Extend booking ${booking.id}`}
+          >
             Extend
           </Button>
-          <Button size="sm" variant="ghost" onClick={onCancel} aria-label={`Cancel booking ${booking.id}`}>
+          <Button
+            size="sm"
+            variant="ghost"
+            onClick={onCancel}
+            aria-label={`Cancel booking ${booking.id}`}
+          >
             Cancel
           </Button>
         </>

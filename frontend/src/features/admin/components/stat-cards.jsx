@@ -27,15 +27,32 @@ export function StatCards({ stats, loading }) {
   const u = stats.utilisation_now || {};
   return (
     <dl className="grid grid-cols-2 gap-3 lg:grid-cols-4">
-      <Stat label="Waiting for approval" value={b.pending ?? 0} tone="text-amber-700" accent="bg-amber-400" sub={`${b.approved ?? 0} approved, upcoming`} />
-      <Stat label="Running now" value={b.active ?? 0} tone="text-emerald-700" accent="bg-emerald-500" sub={`${b.completed ?? 0} completed · ${b.failed ?? 0} failed`} />
+      <Stat
+        label="Waiting for approval"
+        value={b.pending ?? 0}
+        tone="text-amber-700"
+        accent="bg-amber-400"
+        sub={`${b.approved ?? 0} approved, upcoming`}
+      />
+      <Stat
+        label="Running now"
+        value={b.active ?? 0}
+        tone="text-emerald-700"
+        accent="bg-emerald-500"
+        sub={`${b.completed ?? 0} completed · ${b.failed ?? 0} failed`}
+      />
       <Stat
         label="Nodes online"
         value={`${a.online ?? 0}/${a.total ?? 0}`}
         accent="bg-indigo-500"
         sub={`${a.maintenance ?? 0} maintenance · ${a.offline ?? 0} offline`}
       />
-      <Stat label="CPU in use now" value={percent(u.cpu)} accent="bg-sky-500" sub={`Memory ${percent(u.memory)} · GPU ${percent(u.gpu)}`} />
+      <Stat
+        label="CPU in use now"
+        value={percent(u.cpu)}
+        accent="bg-sky-500"
+        sub={`Memory ${percent(u.memory)} · GPU ${percent(u.gpu)}`}
+      />
     </dl>
   );
 }

@@ -61,7 +61,10 @@ export function Timeline({ agents = [] }) {
 
   const rows = useMemo(() => {
     const visible = (bookings.data?.items || []).filter(
-      (b) => SHOWN.has(b.status) && new Date(b.end_time).getTime() > start && new Date(b.start_time).getTime() < end,
+      (b) =>
+        SHOWN.has(b.status) &&
+        new Date(b.end_time).getTime() > start &&
+        new Date(b.start_time).getTime() < end,
     );
     const byAgent = new Map(agents.map((a) => [a.id, []]));
     const unassigned = [];
@@ -69,13 +72,25 @@ export function Timeline({ agents = [] }) {
       if (b.agent_id != null && byAgent.has(b.agent_id)) byAgent.get(b.agent_id).push(b);
       else unassigned.push(b);
     }
-    const result = agents.map((a) => ({ key: `a${a.id}`, label: a.name, status: a.status, ...assignLanes(byAgent.get(a.id)) }));
-    if (unassigned.length) result.push({ key: 'none', label: 'Unassigned', status: 'pending', ...assignLanes(unassigned) });
+    const result = agents.map((a) => ({
+      key: `a${a.id}`,
+      label: a.name,
+      status: a.status,
+      ...assignLanes(byAgent.get(a.id)),
+    }));
+    if (unassigned.length)
+      result.push({
+        key: 'none',
+        label: 'Unassigned',
+        status: 'pending',
+        ...assignLanes(unassigned),
+      });
     return result;
   }, [bookings.data, agents, start, end]);
 
   const days = Array.from({ length: DAYS }, (_, i) => new Date(start + i * DAY_MS));
-  const pos = (iso) => ((Math.min(end, Math.max(start, new Date(iso).getTime())) - start) / (end - start)) * 100;
+  const pos = (iso) =>
+    ((Math.min(end, Math.max(start, new Date(iso).getTime())) - start) / (end - start)) * 100;
   const nowPct = ((now - start) / (end - start)) * 100;
 
   return (
@@ -95,15 +110,31 @@ export function Timeline({ agents = [] }) {
       ) : (
         <div className="overflow-x-auto">
           <div className="min-w-[760px]" role="grid" aria-label="Bookings per node this week">
-            <div className="flex border-b border-slate-200 bg-slate-50 text-xs font-medium text-slate-500" role="row">
-              <div className="sticky left-0 z-10 w-32 shrink-0 bg-slate-50 px-3 py-2" role="columnheader">
+            <div
+              className="flex border-b border-slate-200 bg-slate-50 text-xs font-medium text-slate-500"
+              role="row"
+            >
+              <div
+                className="sticky left-0 z-10 w-32 shrink-0 bg-slate-50 px-3 py-2"
+                role="columnheader"
+              >
                 Node
               </div>
               <div className="grid flex-1 grid-cols-7">
                 {days.map((d, i) => (
-                  <div key={i} role="columnheader" className={cn('border-l border-slate-200 px-2 py-2', i === 0 && 'text-indigo-700')}>
+                  <div
+                    key={i}
+                    role="columnheader"
+                    className={cn(
+                      'border-l border-slate-200 px-2 py-2',
+                      i === 0 && 'text-indigo-700',
+                    )}
+                  >
                     {i === 0 ? 'Today' : formatDay(d)}
-                    <div className="mt-1 flex justify-between text-[10px] font-normal text-slate-400" aria-hidden>
+                    <div
+                      className="mt-1 flex justify-between text-[10px] font-normal text-slate-400"
+                      aria-hidden
+                    >
                       <span>0</span>
                       <span>6</span>
                       <span>12</span>
@@ -115,19 +146,37 @@ export function Timeline({ agents = [] }) {
               </div>
             </div>
             {rows.map((row) => (
-              <div key={row.key} className="flex border-b border-slate-100 last:border-b-0" role="row">
-                <div className="sticky left-0 z-10 flex w-32 shrink-0 flex-col justify-center bg-white px-3 py-2" role="rowheader">
+              <div
+                key={row.key}
+                className="flex border-b border-slate-100 last:border-b-0"
+                role="row"
+              >
+                <div
+                  className="sticky left-0 z-10 flex w-32 shrink-0 flex-col justify-center bg-white px-3 py-2"
+                  role="rowheader"
+                >
                   <span className="truncate text-sm font-medium text-slate-800">{row.label}</span>
                   <span className="text-[11px] text-slate-400 capitalize">{row.status}</span>
                 </div>
-                <div className="relative flex-1" style={{ height: `${row.laneCount * 26 + 14}px` }} role="gridcell">
+                <div
+                  className="relative flex-1"
+                  style={{ height: `${row.laneCount * 26 + 14}px` }}
+                  role="gridcell"
+                >
                   <div className="absolute inset-0 grid grid-cols-7" aria-hidden>
                     {days.map((_, i) => (
-                      <div key={i} className="border-l border-slate-200 bg-[linear-gradient(to_right,transparent_calc(25%-1px),#f1f5f9_25%,transparent_calc(25%+1px),transparent_calc(50%-1px),#f1f5f9_50%,transparent_calc(50%+1px),transparent_calc(75%-1px),#f1f5f9_75%,transparent_calc(75%+1px))]" />
+                      <div
+                        key={i}
+                        className="border-l border-slate-200 bg-[linear-gradient(to_right,transparent_calc(25%-1px),#f1f5f9_25%,transparent_calc(25%+1px),transparent_calc(50%-1px),#f1f5f9_50%,transparent_calc(50%+1px),transparent_calc(75%-1px),#f1f5f9_75%,transparent_calc(75%+1px))]"
+                      />
                     ))}
                   </div>
                   {nowPct >= 0 && nowPct <= 100 && (
-                    <div className="absolute inset-y-0 z-[1] w-0.5 bg-rose-500/70" style={{ left: `${nowPct}%` }} aria-hidden />
+                    <div
+                      className="absolute inset-y-0 z-[1] w-0.5 bg-rose-500/70"
+                      style={{ left: `${nowPct}%` }}
+                      aria-hidden
+                    />
                   )}
                   {row.placed.map(({ booking: b, lane }) => {
                     const left = pos(b.start_time);

@@ -25,7 +25,11 @@ describe('timeline', () => {
       { id: 3, ...at(5, 1) },
     ]);
     expect(laneCount).toBe(2);
-    expect(Object.fromEntries(placed.map((p) => [p.booking.id, p.lane]))).toEqual({ 1: 0, 2: 1, 3: 0 });
+    expect(Object.fromEntries(placed.map((p) => [p.booking.id, p.lane]))).toEqual({
+      1: 0,
+      2: 1,
+      3: 0,
+    });
   });
 
   test('draws one row per node, an unassigned row for pending requests, and skips rejected ones', async () => {
@@ -45,18 +49,26 @@ describe('timeline', () => {
     renderWithProviders(<Timeline agents={agents} />, { user: admin });
     const grid = await screen.findByRole('grid', { name: 'Bookings per node this week' });
     const rows = within(grid).getAllByRole('row');
-    expect(rows.map((r) => within(r).queryByRole('rowheader')?.textContent).filter(Boolean)).toEqual([
-      'node-aonline',
-      'node-bonline',
-      'Unassignedpending',
-    ]);
-    expect(within(rows[1]).getByRole('button', { name: /ann, booking 1, approved/ })).toBeInTheDocument();
-    expect(within(rows[2]).getByRole('button', { name: /ben, booking 2, active/ })).toBeInTheDocument();
-    expect(within(rows[3]).getByRole('button', { name: /cat, booking 3, pending/ })).toBeInTheDocument();
+    expect(
+      rows.map((r) => within(r).queryByRole('rowheader')?.textContent).filter(Boolean),
+    ).toEqual(['node-aonline', 'node-bonline', 'Unassignedpending']);
+    expect(
+      within(rows[1]).getByRole('button', { name: /ann, booking 1, approved/ }),
+    ).toBeInTheDocument();
+    expect(
+      within(rows[2]).getByRole('button', { name: /ben, booking 2, active/ }),
+    ).toBeInTheDocument();
+    expect(
+      within(rows[3]).getByRole('button', { name: /cat, booking 3, pending/ }),
+    ).toBeInTheDocument();
     expect(screen.queryByRole('button', { name: /dan/ })).not.toBeInTheDocument();
     // Seven day columns after the node column.
     expect(within(rows[0]).getAllByRole('columnheader')).toHaveLength(8);
     await waitFor(() => expect(list).toHaveBeenCalled());
-    expect(list.mock.calls[0][0].params).toMatchObject({ sort: 'start_time', order: 'asc', per_page: 100 });
+    expect(list.mock.calls[0][0].params).toMatchObject({
+      sort: 'start_time',
+      order: 'asc',
+      per_page: 100,
+    });
   });
 });

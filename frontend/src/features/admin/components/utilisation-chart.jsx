@@ -1,4 +1,13 @@
-import { Area, AreaChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import {
+  Area,
+  AreaChart,
+  CartesianGrid,
+  Legend,
+  ResponsiveContainer,
+  Tooltip,
+  XAxis,
+  YAxis,
+} from 'recharts';
 import { Card, CardHeader, EmptyState } from '@/components/ui/card';
 import { Skeleton } from '@/components/ui/spinner';
 import { formatDay } from '@/lib/format';
@@ -18,7 +27,11 @@ export function UtilisationChart({ days, loading }) {
   }));
   return (
     <Card aria-labelledby="util-title">
-      <CardHeader id="util-title" title="Booked capacity, next 7 days" description="Share of the lab's resources reserved by approved and active bookings." />
+      <CardHeader
+        id="util-title"
+        title="Booked capacity, next 7 days"
+        description="Share of the lab's resources reserved by approved and active bookings."
+      />
       <div className="px-2 py-4 sm:px-4">
         {loading ? (
           <Skeleton className="h-56" />
@@ -26,7 +39,11 @@ export function UtilisationChart({ days, loading }) {
           <EmptyState title="No data yet" />
         ) : (
           <>
-            <div className="h-60" role="img" aria-label={`Utilisation chart: ${data.map((d) => `${d.label} CPU ${d.cpu}%`).join(', ')}`}>
+            <div
+              className="h-60"
+              role="img"
+              aria-label={`Utilisation chart: ${data.map((d) => `${d.label} CPU ${d.cpu}%`).join(', ')}`}
+            >
               <ResponsiveContainer width="100%" height="100%">
                 <AreaChart data={data} margin={{ top: 5, right: 12, left: -16, bottom: 0 }}>
                   <defs>
@@ -38,12 +55,36 @@ export function UtilisationChart({ days, loading }) {
                     ))}
                   </defs>
                   <CartesianGrid strokeDasharray="3 3" stroke="#e2e8f0" vertical={false} />
-                  <XAxis dataKey="label" tick={{ fontSize: 11, fill: '#64748b' }} tickLine={false} axisLine={false} interval="preserveStartEnd" />
-                  <YAxis domain={[0, 100]} tickFormatter={(v) => `${v}%`} tick={{ fontSize: 11, fill: '#64748b' }} tickLine={false} axisLine={false} />
-                  <Tooltip formatter={(v) => `${v}%`} contentStyle={{ borderRadius: 12, borderColor: '#e2e8f0', fontSize: 12 }} />
+                  <XAxis
+                    dataKey="label"
+                    tick={{ fontSize: 11, fill: '#64748b' }}
+                    tickLine={false}
+                    axisLine={false}
+                    interval="preserveStartEnd"
+                  />
+                  <YAxis
+                    domain={[0, 100]}
+                    tickFormatter={(v) => `${v}%`}
+                    tick={{ fontSize: 11, fill: '#64748b' }}
+                    tickLine={false}
+                    axisLine={false}
+                  />
+                  <Tooltip
+                    formatter={(v) => `${v}%`}
+                    contentStyle={{ borderRadius: 12, borderColor: '#e2e8f0', fontSize: 12 }}
+                  />
                   <Legend iconType="circle" wrapperStyle={{ fontSize: 12 }} />
                   {SERIES.map((s) => (
-                    <Area key={s.key} type="monotone" dataKey={s.key} name={s.name} stroke={s.color} strokeWidth={2} fill={`url(#fill-${s.key})`} isAnimationActive={false} />
+                    <Area
+                      key={s.key}
+                      type="monotone"
+                      dataKey={s.key}
+                      name={s.name}
+                      stroke={s.color}
+                      strokeWidth={2}
+                      fill={`url(#fill-${s.key})`}
+                      isAnimationActive={false}
+                    />
                   ))}
                 </AreaChart>
               </ResponsiveContainer>

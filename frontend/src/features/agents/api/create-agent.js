@@ -13,7 +13,9 @@ export function useCreateAgent(options = {}) {
     mutationFn: createAgent,
     ...options,
     onSuccess: (agent, ...rest) => {
-      queryClient.setQueryData(agentsKey, (old) => (old?.items ? { ...old, items: [...old.items, agent] } : old));
+      queryClient.setQueryData(agentsKey, (old) =>
+        old?.items ? { ...old, items: [...old.items, agent] } : old,
+      );
       queryClient.invalidateQueries({ queryKey: ['admin'] });
       options.onSuccess?.(agent, ...rest);
     },

@@ -16,7 +16,9 @@ export function useSetAgentStatus(options = {}) {
       await queryClient.cancelQueries({ queryKey: agentsKey });
       const previous = queryClient.getQueryData(agentsKey);
       queryClient.setQueryData(agentsKey, (old) =>
-        old?.items ? { ...old, items: old.items.map((a) => (a.id === id ? { ...a, status } : a)) } : old,
+        old?.items
+          ? { ...old, items: old.items.map((a) => (a.id === id ? { ...a, status } : a)) }
+          : old,
       );
       return { previous };
     },

@@ -6,7 +6,9 @@ import { useNow } from '@/lib/use-now';
 /** Reads the agent's last health report whatever its exact shape: ok / degraded / unknown. */
 export function healthSummary(health) {
   if (!health || typeof health !== 'object') return { tone: 'unknown', label: 'No report yet' };
-  const status = String(health.status ?? health.state ?? (health.ok === false ? 'error' : health.ok ? 'ok' : '')).toLowerCase();
+  const status = String(
+    health.status ?? health.state ?? (health.ok === false ? 'error' : health.ok ? 'ok' : ''),
+  ).toLowerCase();
   if (['ok', 'healthy', 'up', 'online'].includes(status)) return { tone: 'ok', label: 'Healthy' };
   if (!status) return { tone: 'unknown', label: 'Reported' };
   const text = status.replace(/_/g, ' ');
@@ -24,9 +26,15 @@ export function NodeCard({ agent, onToggleMaintenance, toggling }) {
   const usage = agent.usage_now || {};
   const health = healthSummary(agent.last_health);
   const inMaintenance = agent.status === 'maintenance';
-  const healthDetails = agent.last_health && typeof agent.last_health === 'object' ? Object.entries(agent.last_health) : [];
+  const healthDetails =
+    agent.last_health && typeof agent.last_health === 'object'
+      ? Object.entries(agent.last_health)
+      : [];
   return (
-    <li className="flex flex-col rounded-xl bg-white p-4 shadow-xs ring-1 ring-slate-200/80" aria-label={`Node ${agent.name}`}>
+    <li
+      className="flex flex-col rounded-xl bg-white p-4 shadow-xs ring-1 ring-slate-200/80"
+      aria-label={`Node ${agent.name}`}
+    >
       <div className="flex items-start justify-between gap-2">
         <div className="min-w-0">
           <h3 className="truncate font-semibold text-slate-900">{agent.name}</h3>
@@ -41,7 +49,10 @@ export function NodeCard({ agent, onToggleMaintenance, toggling }) {
         <dt className="text-slate-500">Health</dt>
         <dd className={`font-medium ${healthTone[health.tone]}`}>{health.label}</dd>
         <dt className="text-slate-500">Last seen</dt>
-        <dd className="text-slate-700" title={agent.last_seen ? formatDateTime(agent.last_seen) : undefined}>
+        <dd
+          className="text-slate-700"
+          title={agent.last_seen ? formatDateTime(agent.last_seen) : undefined}
+        >
           {formatRelative(agent.last_seen, now)}
         </dd>
       </dl>
@@ -49,13 +60,18 @@ export function NodeCard({ agent, onToggleMaintenance, toggling }) {
       <div className="mt-3 space-y-2">
         <Meter label="CPU" used={usage.cpu_cores ?? 0} total={agent.cpu_cores} unit="cores" />
         <Meter label="Memory" used={usage.memory_gb ?? 0} total={agent.memory_gb} unit="GB" />
-        {agent.gpu_count > 0 && <Meter label="GPU" used={usage.gpu_count ?? 0} total={agent.gpu_count} unit="" />}
+        {agent.gpu_count > 0 && (
+          <Meter label="GPU" used={usage.gpu_count ?? 0} total={agent.gpu_count} unit="" />
+        )}
       </div>
 
       {agent.tags?.length > 0 && (
         <ul className="mt-3 flex flex-wrap gap-1" aria-label="Tags">
           {agent.tags.map((tag) => (
-            <li key={tag} className="rounded-md bg-slate-100 px-1.5 py-0.5 text-[11px] text-slate-600">
+            <li
+              key={tag}
+              className="rounded-md bg-slate-100 px-1.5 py-0.5 text-[11px] text-slate-600"
+            >
               {tag}
             </li>
           ))}
@@ -64,12 +80,17 @@ export function NodeCard({ agent, onToggleMaintenance, toggling }) {
 
       {healthDetails.length > 0 && (
         <details className="mt-3 text-xs text-slate-600">
-          <summary className="cursor-pointer font-medium text-slate-500 hover:text-slate-800">Health report</summary>
+          <summary className="cursor-pointer font-medium text-slate-500 hover:text-slate-800">
+            Health report
+          </summary>
           <dl className="mt-1 grid grid-cols-[auto_1fr] gap-x-3 gap-y-0.5">
             {healthDetails.map(([key, value]) => (
               <div key={key} className="contents">
                 <dt className="text-slate-500">{key}</dt>
-                <dd className="truncate font-mono" title={typeof value === 'object' ? JSON.stringify(value) : String(value)}>
+                <dd
+                  className="truncate font-mono"
+                  title={typeof value === 'object' ? JSON.stringify(value) : String(value)}
+                >
                   {typeof value === 'object' ? JSON.stringify(value) : String(value)}
                 </dd>
               </div>

@@ -14,7 +14,11 @@ export function NodesPanel() {
   const [registering, setRegistering] = useState(false);
   const setStatus = useSetAgentStatus({
     onSuccess: (agent) =>
-      toast.success(agent.status === 'maintenance' ? `${agent.name} is in maintenance.` : `${agent.name} is back in service.`),
+      toast.success(
+        agent.status === 'maintenance'
+          ? `${agent.name} is in maintenance.`
+          : `${agent.name} is back in service.`,
+      ),
     onError: (error) => toast.error(`Could not change the node's status: ${error.message}`),
   });
   const items = agents.data?.items || [];
@@ -35,7 +39,6 @@ export function NodesPanel() {
           <ErrorState error={agents.error} onRetry={agents.refetch} />
         ) : items.length === 0 ? (
           <EmptyState
-            
             title="No nodes registered"
             description="Register a worker node so bookings can be placed on it."
             action={<Button onClick={() => setRegistering(true)}>Register the first node</Button>}
@@ -48,15 +51,23 @@ export function NodesPanel() {
                 agent={agent}
                 toggling={setStatus.isPending && setStatus.variables?.id === agent.id}
                 onToggleMaintenance={(a) =>
-                  setStatus.mutate({ id: a.id, status: a.status === 'maintenance' ? 'online' : 'maintenance' })
+                  setStatus.mutate({
+                    id: a.id,
+                    status: a.status === 'maintenance' ? 'online' : 'maintenance',
+                  })
                 }
               />
             ))}
           </ul>
         )}
       </div>
-      <Dialog open={registering} onClose={() => setRegistering(false)} title="Register a node" size="lg"
-        description="The controller talks to the node's agent at this URL.">
+      <Dialog
+        open={registering}
+        onClose={() => setRegistering(false)}
+        title="Register a node"
+        size="lg"
+        description="The controller talks to the node's agent at this URL."
+      >
         <RegisterNodeForm
           onDone={(agent) => {
             setRegistering(false);

@@ -28,14 +28,24 @@ const agent = (id, name, extra = {}) => ({
 
 describe('nodes panel', () => {
   test('shows status, health, last seen and usage against totals', async () => {
-    routeApi(api, { 'GET /admin/agents': { items: [agent(1, 'gpu-01'), agent(2, 'cpu-02', { status: 'offline', last_health: null, last_seen: null })] } });
+    routeApi(api, {
+      'GET /admin/agents': {
+        items: [
+          agent(1, 'gpu-01'),
+          agent(2, 'cpu-02', { status: 'offline', last_health: null, last_seen: null }),
+        ],
+      },
+    });
     renderWithProviders(<NodesPanel />, { user: admin });
     const first = await screen.findByRole('listitem', { name: 'Node gpu-01' });
     expect(within(first).getByText('online')).toBeInTheDocument();
     expect(within(first).getByText('Healthy')).toBeInTheDocument();
     expect(within(first).getByText('5 min ago')).toBeInTheDocument();
     expect(within(first).getByText('6 / 16 cores')).toBeInTheDocument();
-    expect(within(first).getByRole('meter', { name: 'GPU in use' })).toHaveAttribute('aria-valuenow', '1');
+    expect(within(first).getByRole('meter', { name: 'GPU in use' })).toHaveAttribute(
+      'aria-valuenow',
+      '1',
+    );
     const second = screen.getByRole('listitem', { name: 'Node cpu-02' });
     expect(within(second).getByText('offline')).toBeInTheDocument();
     expect(within(second).getByText('No report yet')).toBeInTheDocument();
@@ -52,15 +62,25 @@ describe('nodes panel', () => {
       current = agent(1, 'gpu-01', { status: body.status });
       return current;
     });
-    routeApi(api, { 'GET /admin/agents': () => ({ items: [current] }), 'POST /admin/agents/1/status': setStatus });
+    routeApi(api, {
+      'GET /admin/agents': () => ({ items: [current] }),
+      'POST /admin/agents/1/status': setStatus,
+    });
     const { user } = renderWithProviders(<NodesPanel />, { user: admin });
     const toggle = await screen.findByRole('switch', { name: 'Maintenance' });
     expect(toggle).toHaveAttribute('aria-checked', 'false');
     await user.click(toggle);
-    expect(screen.getByRole('switch', { name: 'Maintenance' })).toHaveAttribute('aria-checked', 'true');
-    expect(within(screen.getByRole('listitem', { name: 'Node gpu-01' })).getByText('maintenance')).toBeInTheDocument();
+    expect(screen.getByRole('switch', { name: 'Maintenance' })).toHaveAttribute(
+      'aria-checked',
+      'true',
+    );
+    expect(
+      within(screen.getByRole('listitem', { name: 'Node gpu-01' })).getByText('maintenance'),
+    ).toBeInTheDocument();
     release();
-    await waitFor(() => expect(setStatus).toHaveBeenCalledWith({ body: { status: 'maintenance' }, params: {} }));
+    await waitFor(() =>
+      expect(setStatus).toHaveBeenCalledWith({ body: { status: 'maintenance' }, params: {} }),
+    );
     expect(await screen.findByText('gpu-01 is in maintenance.')).toBeInTheDocument();
   });
 
@@ -68,7 +88,9 @@ describe('nodes panel', () => {
     const create = vi
       .fn()
       .mockImplementationOnce(() => {
-        throw apiError(409, 'conflict', 'A node with that name exists.', { name: ['Already taken.'] });
+        throw apiError(409, 'conflict', 'A node with that name exists.', {
+          name: ['Already taken.'],
+        });
       })
       .mockImplementationOnce(({ body }) => agent(3, body.name));
     routeApi(api, { 'GET /admin/agents': { items: [] }, 'POST /admin/agents': create });

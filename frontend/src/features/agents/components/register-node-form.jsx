@@ -27,14 +27,20 @@ export function validateNode(v) {
   const positive = (key, label, { allowZero = false, integer = true } = {}) => {
     const n = Number(v[key]);
     if (v[key] === '' && !allowZero) e[key] = `Enter the ${label}.`;
-    else if (v[key] !== '' && (!Number.isFinite(n) || n < (allowZero ? 0 : 1) || (integer && !Number.isInteger(n))))
-      e[key] = `Enter a ${allowZero ? 'non-negative' : 'positive'} ${integer ? 'whole ' : ''}number.`;
+    else if (
+      v[key] !== '' &&
+      (!Number.isFinite(n) || n < (allowZero ? 0 : 1) || (integer && !Number.isInteger(n)))
+    )
+      e[key] =
+        `Enter a ${allowZero ? 'non-negative' : 'positive'} ${integer ? 'whole ' : ''}number.`;
   };
   positive('cpu_cores', 'number of CPU cores');
   positive('memory_gb', 'memory in GB', { integer: false });
   positive('gpu_count', 'number of GPUs', { allowZero: true });
-  if (v.mac_address && !MAC.test(v.mac_address.trim())) e.mac_address = 'Use the form aa:bb:cc:dd:ee:ff.';
-  if (v.wol_port && !(Number(v.wol_port) >= 1 && Number(v.wol_port) <= 65535)) e.wol_port = 'A port from 1 to 65535.';
+  if (v.mac_address && !MAC.test(v.mac_address.trim()))
+    e.mac_address = 'Use the form aa:bb:cc:dd:ee:ff.';
+  if (v.wol_port && !(Number(v.wol_port) >= 1 && Number(v.wol_port) <= 65535))
+    e.wol_port = 'A port from 1 to 65535.';
   return e;
 }
 
@@ -102,15 +108,32 @@ export function RegisterNodeForm({ onDone }) {
         <Input label="CPU cores" type="number" min={1} required {...bind('cpu_cores')} />
         <Input label="Memory (GB)" type="number" min={1} required {...bind('memory_gb')} />
         <Input label="GPUs" type="number" min={0} {...bind('gpu_count')} />
-        <Input label="Agent token" type="password" autoComplete="off" hint="Optional shared secret" {...bind('token')} />
+        <Input
+          label="Agent token"
+          type="password"
+          autoComplete="off"
+          hint="Optional shared secret"
+          {...bind('token')}
+        />
       </div>
       <details className="rounded-lg bg-slate-50 px-3 py-2">
-        <summary className="cursor-pointer text-sm font-medium text-slate-700">Wake-on-LAN and tags</summary>
+        <summary className="cursor-pointer text-sm font-medium text-slate-700">
+          Wake-on-LAN and tags
+        </summary>
         <div className="mt-3 grid gap-3 sm:grid-cols-2">
           <Input label="MAC address" placeholder="aa:bb:cc:dd:ee:ff" {...bind('mac_address')} />
-          <Input label="Broadcast address" placeholder="10.0.0.255" {...bind('broadcast_address')} />
+          <Input
+            label="Broadcast address"
+            placeholder="10.0.0.255"
+            {...bind('broadcast_address')}
+          />
           <Input label="WoL port" type="number" placeholder="9" {...bind('wol_port')} />
-          <Input label="Tags" placeholder="a100, fast-disk" hint="Comma separated" {...bind('tags')} />
+          <Input
+            label="Tags"
+            placeholder="a100, fast-disk"
+            hint="Comma separated"
+            {...bind('tags')}
+          />
         </div>
       </details>
       <div className="flex justify-end gap-2">

@@ -3,7 +3,11 @@ import { api } from '@/lib/api-client';
 import { useAuth } from '@/lib/auth';
 
 export async function login({ username, password }) {
-  const { data } = await api.post('/auth/login', { username, password }, { _anonymous: true, _skipAuthRetry: true });
+  const { data } = await api.post(
+    '/auth/login',
+    { username, password },
+    { _anonymous: true, _skipAuthRetry: true },
+  );
   return data;
 }
 

@@ -48,7 +48,9 @@ describe('register form', () => {
   test("shows the API's message and per-field details", async () => {
     routeApi(api, {
       'POST /auth/register': () => {
-        throw apiError(409, 'conflict', 'That username is taken.', { username: ['Already registered.'] });
+        throw apiError(409, 'conflict', 'That username is taken.', {
+          username: ['Already registered.'],
+        });
       },
     });
     const { user } = renderWithProviders(<RegisterForm />);

@@ -45,7 +45,12 @@ export function RegisterForm({ onSuccess }) {
         hint="At least 8 characters."
         {...form.bind('password')}
       />
-      <Input label="Repeat password" type="password" autoComplete="new-password" {...form.bind('confirm')} />
+      <Input
+        label="Repeat password"
+        type="password"
+        autoComplete="new-password"
+        {...form.bind('confirm')}
+      />
       <Button type="submit" size="lg" className="w-full" loading={register.isPending}>
         Create account
       </Button>

@@ -16,7 +16,10 @@ export function useCancelBooking(options = {}) {
       const previous = queryClient.getQueriesData({ queryKey: ['student', 'bookings'] });
       queryClient.setQueriesData({ queryKey: ['student', 'bookings'] }, (old) =>
         old?.items
-          ? { ...old, items: old.items.map((b) => (b.id === id ? { ...b, status: 'cancelled' } : b)) }
+          ? {
+              ...old,
+              items: old.items.map((b) => (b.id === id ? { ...b, status: 'cancelled' } : b)),
+            }
           : old,
       );
       return { previous };

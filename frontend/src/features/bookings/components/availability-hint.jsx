@@ -19,20 +19,26 @@ export function AvailabilityHint({ state, data, error }) {
     tone = 'border-emerald-200 bg-emerald-50 text-emerald-900';
     body = (
       <>
-        <strong>Available.</strong> {plural(data.nodes_fitting, 'node')} could fit this request in that window.
+        <strong>Available.</strong> {plural(data.nodes_fitting, 'node')} could fit this request in
+        that window.
       </>
     );
   } else if (data) {
     tone = 'border-rose-200 bg-rose-50 text-rose-900';
     body = (
       <>
-        <strong>No node has room</strong> for this request in that window. Try another time or fewer resources — you
-        can still submit and an admin will decide.
+        <strong>No node has room</strong> for this request in that window. Try another time or fewer
+        resources — you can still submit and an admin will decide.
       </>
     );
   }
   return (
-    <div role="status" aria-live="polite" className={`rounded-lg border px-3 py-2 text-sm ${tone}`} data-testid="availability">
+    <div
+      role="status"
+      aria-live="polite"
+      className={`rounded-lg border px-3 py-2 text-sm ${tone}`}
+      data-testid="availability"
+    >
       {body}
     </div>
   );

@@ -20,18 +20,28 @@ export function BookingCard({ booking, onCancel, cancelling }) {
             <StatusBadge status={booking.status} />
             <span className="text-xs text-slate-400">#{booking.id}</span>
           </div>
-          <p className="mt-1.5 text-sm font-semibold text-slate-900">{formatRange(booking.start_time, booking.end_time)}</p>
+          <p className="mt-1.5 text-sm font-semibold text-slate-900">
+            {formatRange(booking.start_time, booking.end_time)}
+          </p>
           <p className="mt-0.5 text-xs text-slate-500">
             {booking.cpu_cores} CPU · {booking.memory_gb} GB
             {booking.gpu_count ? ` · ${booking.gpu_count} GPU` : ''} · {booking.image}
             {booking.agent_name ? ` · on ${booking.agent_name}` : ''}
           </p>
-          {booking.purpose && <p className="mt-1 line-clamp-2 text-xs text-slate-600 italic">“{booking.purpose}”</p>}
+          {booking.purpose && (
+            <p className="mt-1 line-clamp-2 text-xs text-slate-600 italic">“{booking.purpose}”</p>
+          )}
         </div>
         <div className="flex w-full items-center justify-between gap-2 text-xs text-slate-600 sm:w-auto sm:flex-col sm:items-end sm:text-right">
           <TimeHint booking={booking} />
           {cancellable && (
-            <Button variant="secondary" size="sm" className="ml-auto sm:ml-0" onClick={() => onCancel(booking)} loading={cancelling}>
+            <Button
+              variant="secondary"
+              size="sm"
+              className="ml-auto sm:ml-0"
+              onClick={() => onCancel(booking)}
+              loading={cancelling}
+            >
               Cancel
             </Button>
           )}
@@ -41,7 +51,12 @@ export function BookingCard({ booking, onCancel, cancelling }) {
       {url && (
         <div className="mt-3 flex flex-wrap items-center gap-2 rounded-lg bg-emerald-50 px-3 py-2 text-sm ring-1 ring-emerald-200">
           <span className="font-medium text-emerald-900">Your session:</span>
-          <a href={url} target="_blank" rel="noreferrer" className="font-mono text-emerald-800 underline underline-offset-2 hover:text-emerald-950 break-all">
+          <a
+            href={url}
+            target="_blank"
+            rel="noreferrer"
+            className="font-mono text-emerald-800 underline underline-offset-2 hover:text-emerald-950 break-all"
+          >
             {url}
           </a>
           <CopyButton text={url} label="Copy address" />
@@ -49,12 +64,14 @@ export function BookingCard({ booking, onCancel, cancelling }) {
       )}
       {booking.status === 'rejected' && (
         <p className="mt-3 rounded-lg bg-rose-50 px-3 py-2 text-sm text-rose-900 ring-1 ring-rose-200">
-          <span className="font-semibold">Rejected:</span> {booking.rejection_reason || 'No reason given.'}
+          <span className="font-semibold">Rejected:</span>{' '}
+          {booking.rejection_reason || 'No reason given.'}
         </p>
       )}
       {booking.status === 'failed' && (
         <p className="mt-3 rounded-lg bg-red-50 px-3 py-2 text-sm text-red-900 ring-1 ring-red-200">
-          <span className="font-semibold">Failed:</span> {booking.failure_reason || 'The node could not start your session.'}
+          <span className="font-semibold">Failed:</span>{' '}
+          {booking.failure_reason || 'The node could not start your session.'}
         </p>
       )}
     </li>
@@ -64,9 +81,19 @@ export function BookingCard({ booking, onCancel, cancelling }) {
 function TimeHint({ booking }) {
   const start = new Date(booking.start_time).getTime();
   if (booking.status === 'active') {
-    return <Countdown to={booking.end_time} prefix="ends in" pastLabel="ending now" className="text-emerald-700" />;
+    return (
+      <Countdown
+        to={booking.end_time}
+        prefix="ends in"
+        pastLabel="ending now"
+        className="text-emerald-700"
+      />
+    );
   }
-  if ((booking.status === 'pending' || booking.status === 'approved') && start > Date.now() - 60_000) {
+  if (
+    (booking.status === 'pending' || booking.status === 'approved') &&
+    start > Date.now() - 60_000
+  ) {
     return <Countdown to={booking.start_time} prefix="starts in" pastLabel="starting now" />;
   }
   return null;

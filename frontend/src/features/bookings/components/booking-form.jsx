@@ -12,7 +12,12 @@ import { useAvailability } from '../api/check-availability';
 import { useCreateBooking } from '../api/create-booking';
 import { useOptions } from '../api/get-options';
 import { AvailabilityHint } from './availability-hint';
-import { API_FIELD_TO_FORM, defaultWindow, toBookingRequest, validateBooking } from './booking-rules';
+import {
+  API_FIELD_TO_FORM,
+  defaultWindow,
+  toBookingRequest,
+  validateBooking,
+} from './booking-rules';
 
 const DURATION_CHIPS = [1, 2, 4, 8, 24];
 
@@ -61,7 +66,10 @@ function BookingFormInner({ options, now: nowProp }) {
   const request = valid ? toBookingRequest(values) : null;
   const requestKey = request ? JSON.stringify(request) : null;
   const debouncedKey = useDebounced(requestKey, 500);
-  const debouncedRequest = useMemo(() => (debouncedKey ? JSON.parse(debouncedKey) : null), [debouncedKey]);
+  const debouncedRequest = useMemo(
+    () => (debouncedKey ? JSON.parse(debouncedKey) : null),
+    [debouncedKey],
+  );
   const availability = useAvailability(debouncedRequest);
   const availabilityState = !request
     ? 'invalid'
@@ -71,7 +79,9 @@ function BookingFormInner({ options, now: nowProp }) {
 
   const create = useCreateBooking({
     onSuccess: (booking) => {
-      toast.success(`Booking #${booking.id} requested for ${formatDateTime(booking.start_time)}. An admin will review it.`);
+      toast.success(
+        `Booking #${booking.id} requested for ${formatDateTime(booking.start_time)}. An admin will review it.`,
+      );
       setValues((v) => ({ ...v, purpose: '' }));
       setTouched(false);
     },
@@ -89,7 +99,8 @@ function BookingFormInner({ options, now: nowProp }) {
     setValues((v) => ({ ...v, [name]: value }));
     setServerErrors((e) => ({ ...e, [name]: undefined }));
   };
-  const show = (name) => serverErrors[name] || (touched || values[name] !== '' ? errors[name] : undefined);
+  const show = (name) =>
+    serverErrors[name] || (touched || values[name] !== '' ? errors[name] : undefined);
   const fieldError = (name) => serverErrors[name] || errors[name];
 
   const submit = (event) => {
@@ -104,9 +115,14 @@ function BookingFormInner({ options, now: nowProp }) {
   };
 
   const today = new Date(nowProp || Date.now());
-  const maxDate = limits.horizon_days ? toDateInput(new Date(today.getTime() + limits.horizon_days * 86_400_000)) : undefined;
+  const maxDate = limits.horizon_days
+    ? toDateInput(new Date(today.getTime() + limits.horizon_days * 86_400_000))
+    : undefined;
   const activePreset = presets.find(
-    (p) => String(p.cpu_cores) === values.cpu && String(p.memory_gb) === values.memory && String(p.gpu_count ?? 0) === values.gpu,
+    (p) =>
+      String(p.cpu_cores) === values.cpu &&
+      String(p.memory_gb) === values.memory &&
+      String(p.gpu_count ?? 0) === values.gpu,
   );
   const endPreview = request ? formatDateTime(request.end_time) : null;
 
@@ -162,8 +178,14 @@ function BookingFormInner({ options, now: nowProp }) {
               required
             />
             <div className="mt-2 flex flex-wrap gap-1.5" role="group" aria-label="Quick durations">
-              {DURATION_CHIPS.filter((h) => !limits.max_duration_hours || h <= limits.max_duration_hours).map((h) => (
-                <Chip key={h} active={Number(values.hours) === h} onClick={() => setValues((v) => ({ ...v, hours: String(h) }))}>
+              {DURATION_CHIPS.filter(
+                (h) => !limits.max_duration_hours || h <= limits.max_duration_hours,
+              ).map((h) => (
+                <Chip
+                  key={h}
+                  active={Number(values.hours) === h}
+                  onClick={() => setValues((v) => ({ ...v, hours: String(h) }))}
+                >
                   {h} h
                 </Chip>
               ))}
@@ -174,7 +196,11 @@ function BookingFormInner({ options, now: nowProp }) {
         <fieldset className="space-y-3">
           <legend className="text-sm font-semibold text-slate-900">Resources</legend>
           {presets.length > 0 && (
-            <div className="grid grid-cols-2 gap-2 sm:grid-cols-3" role="group" aria-label="Presets">
+            <div
+              className="grid grid-cols-2 gap-2 sm:grid-cols-3"
+              role="group"
+              aria-label="Presets"
+            >
               {presets.map((p) => {
                 const active = activePreset?.name === p.name;
                 return (
@@ -192,12 +218,17 @@ function BookingFormInner({ options, now: nowProp }) {
                     }
                     className={cn(
                       'rounded-xl px-3 py-2 text-left ring-1 transition focus-visible:outline-2 focus-visible:outline-indigo-600',
-                      active ? 'bg-indigo-50 ring-2 ring-indigo-500' : 'bg-white ring-slate-200 hover:ring-slate-300',
+                      active
+                        ? 'bg-indigo-50 ring-2 ring-indigo-500'
+                        : 'bg-white ring-slate-200 hover:ring-slate-300',
                     )}
                   >
-                    <span className="block text-sm font-semibold text-slate-900 capitalize">{p.name}</span>
+                    <span className="block text-sm font-semibold text-slate-900 capitalize">
+                      {p.name}
+                    </span>
                     <span className="block text-xs text-slate-500">
-                      {p.cpu_cores} CPU · {p.memory_gb} GB{p.gpu_count ? ` · ${p.gpu_count} GPU` : ''}
+                      {p.cpu_cores} CPU · {p.memory_gb} GB
+                      {p.gpu_count ? ` · ${p.gpu_count} GPU` : ''}
                     </span>
                   </button>
                 );
@@ -245,7 +276,12 @@ function BookingFormInner({ options, now: nowProp }) {
         </fieldset>
 
         <div className="grid gap-3">
-          <Select label="Image" value={values.image} onChange={set('image')} error={serverErrors.image}>
+          <Select
+            label="Image"
+            value={values.image}
+            onChange={set('image')}
+            error={serverErrors.image}
+          >
             {images.map((img) => (
               <option key={img.name} value={img.name}>
                 {img.name}
@@ -263,7 +299,11 @@ function BookingFormInner({ options, now: nowProp }) {
           />
         </div>
 
-        <AvailabilityHint state={availabilityState} data={availability.data} error={availability.error} />
+        <AvailabilityHint
+          state={availabilityState}
+          data={availability.data}
+          error={availability.error}
+        />
 
         <Button type="submit" size="lg" className="w-full sm:w-auto" loading={create.isPending}>
           Request booking
@@ -280,7 +320,9 @@ function Chip({ active, children, ...props }) {
       aria-pressed={active}
       className={cn(
         'rounded-full px-2.5 py-1 text-xs font-medium ring-1 ring-inset',
-        active ? 'bg-indigo-600 text-white ring-indigo-600' : 'bg-white text-slate-600 ring-slate-300 hover:bg-slate-50',
+        active
+          ? 'bg-indigo-600 text-white ring-indigo-600'
+          : 'bg-white text-slate-600 ring-slate-300 hover:bg-slate-50',
       )}
       {...props}
     >

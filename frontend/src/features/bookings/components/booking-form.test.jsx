@@ -20,7 +20,13 @@ const options = {
     { name: 'lab/ssh:latest', port: 22 },
   ],
   default_image: 'jupyter/base-notebook:latest',
-  limits: { max_cpu_cores: 16, max_memory_gb: 64, max_gpu_count: 2, max_duration_hours: 72, horizon_days: 30 },
+  limits: {
+    max_cpu_cores: 16,
+    max_memory_gb: 64,
+    max_gpu_count: 2,
+    max_duration_hours: 72,
+    horizon_days: 30,
+  },
   presets: [
     { name: 'Small', cpu_cores: 2, memory_gb: 4, gpu_count: 0 },
     { name: 'GPU', cpu_cores: 4, memory_gb: 16, gpu_count: 1 },
@@ -48,7 +54,16 @@ async function fillWindow(date = '2026-11-28', time = '10:00', hours = '2') {
 
 describe('booking rules', () => {
   test('local times become UTC ISO strings with an offset', () => {
-    expect(toBookingRequest({ date: '2026-11-28', time: '10:00', hours: '2', cpu: '4', memory: '16', gpu: '1' })).toEqual({
+    expect(
+      toBookingRequest({
+        date: '2026-11-28',
+        time: '10:00',
+        hours: '2',
+        cpu: '4',
+        memory: '16',
+        gpu: '1',
+      }),
+    ).toEqual({
       start_time: '2026-11-28T09:00:00+00:00',
       end_time: '2026-11-28T11:00:00+00:00',
       cpu_cores: 4,
@@ -56,7 +71,16 @@ describe('booking rules', () => {
       gpu_count: 1,
     });
     // Summer time in Berlin is UTC+2; a 90-minute booking across midnight.
-    expect(toBookingRequest({ date: '2026-07-01', time: '23:30', hours: '1.5', cpu: '1', memory: '2', gpu: '0' })).toMatchObject({
+    expect(
+      toBookingRequest({
+        date: '2026-07-01',
+        time: '23:30',
+        hours: '1.5',
+        cpu: '1',
+        memory: '2',
+        gpu: '0',
+      }),
+    ).toMatchObject({
       start_time: '2026-07-01T21:30:00+00:00',
       end_time: '2026-07-01T23:00:00+00:00',
     });
@@ -72,7 +96,16 @@ describe('booking rules', () => {
     [{ time: '08:00', date: '2026-11-27' }, 'time', 'The start must be in the future.'],
     [{ date: '2027-01-30' }, 'date', 'Bookings open at most 30 days ahead.'],
   ])('%o is refused with a clear message', (change, field, message) => {
-    const values = { date: '2026-11-28', time: '10:00', hours: '2', cpu: '2', memory: '4', gpu: '0', purpose: '', ...change };
+    const values = {
+      date: '2026-11-28',
+      time: '10:00',
+      hours: '2',
+      cpu: '2',
+      memory: '4',
+      gpu: '0',
+      purpose: '',
+      ...change,
+    };
     expect(validateBooking(values, options.limits, new Date(NOW))[field]).toBe(message);
   });
 });
@@ -128,7 +161,9 @@ describe('booking form', () => {
     expect(screen.getByTestId('availability')).toHaveTextContent('Complete the form');
     await user.click(screen.getByRole('button', { name: 'Request booking' }));
     await new Promise((r) => setTimeout(r, 700));
-    expect(availability).not.toHaveBeenCalledWith(expect.objectContaining({ body: expect.objectContaining({ cpu_cores: 17 }) }));
+    expect(availability).not.toHaveBeenCalledWith(
+      expect.objectContaining({ body: expect.objectContaining({ cpu_cores: 17 }) }),
+    );
     expect(book).not.toHaveBeenCalled();
   });
 
@@ -159,7 +194,9 @@ describe('booking form', () => {
     });
     await fillWindow();
     await user.click(screen.getByRole('button', { name: 'Request booking' }));
-    expect(await screen.findByRole('alert')).toHaveTextContent('You already have a booking in that window.');
+    expect(await screen.findByRole('alert')).toHaveTextContent(
+      'You already have a booking in that window.',
+    );
   });
 
   test('puts 422 details next to the matching fields', async () => {

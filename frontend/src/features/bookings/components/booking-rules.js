@@ -16,14 +16,16 @@ export function validateBooking(values, limits, now = new Date()) {
   if (!values.date) errors.date = 'Pick a date.';
   if (!values.time) errors.time = 'Pick a start time.';
   if (start && Number.isNaN(start.getTime())) errors.date = 'That date is not valid.';
-  else if (start && start.getTime() <= now.getTime()) errors.time = 'The start must be in the future.';
+  else if (start && start.getTime() <= now.getTime())
+    errors.time = 'The start must be in the future.';
   else if (start && limits?.horizon_days) {
     const horizon = new Date(now.getTime() + limits.horizon_days * 86_400_000);
     if (start > horizon) errors.date = `Bookings open at most ${limits.horizon_days} days ahead.`;
   }
 
   const hours = Number(values.hours);
-  if (!values.hours || !Number.isFinite(hours) || hours <= 0) errors.hours = 'Enter how many hours you need.';
+  if (!values.hours || !Number.isFinite(hours) || hours <= 0)
+    errors.hours = 'Enter how many hours you need.';
   else if (limits?.max_duration_hours && hours > limits.max_duration_hours)
     errors.hours = `At most ${limits.max_duration_hours} hours per booking.`;
   else if (Math.round(hours * 60) < 15) errors.hours = 'At least 15 minutes.';
@@ -36,9 +38,13 @@ export function validateBooking(values, limits, now = new Date()) {
     else if (max != null && n > max) errors[name] = `The lab allows at most ${max} ${label}.`;
   };
   checkCount('cpu', values.cpu, limits?.max_cpu_cores, { label: 'CPU cores' });
-  checkCount('memory', values.memory, limits?.max_memory_gb, { label: 'GB of memory', integer: false });
+  checkCount('memory', values.memory, limits?.max_memory_gb, {
+    label: 'GB of memory',
+    integer: false,
+  });
   checkCount('gpu', values.gpu, limits?.max_gpu_count, { min: 0, label: 'GPUs' });
-  if (values.purpose && values.purpose.length > 500) errors.purpose = 'Keep the purpose under 500 characters.';
+  if (values.purpose && values.purpose.length > 500)
+    errors.purpose = 'Keep the purpose under 500 characters.';
   return errors;
 }
 

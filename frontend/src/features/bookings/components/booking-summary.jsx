@@ -14,9 +14,14 @@ export function BookingSummary() {
   return (
     <dl className="grid grid-cols-4 gap-2 sm:gap-3">
       {SHOWN.map(([key, label, tone]) => (
-        <div key={key} className="rounded-xl bg-white px-3 py-2.5 shadow-xs ring-1 ring-slate-200/80">
+        <div
+          key={key}
+          className="rounded-xl bg-white px-3 py-2.5 shadow-xs ring-1 ring-slate-200/80"
+        >
           <dt className="truncate text-xs text-slate-500">{label}</dt>
-          <dd className={`text-xl font-bold tabular-nums ${tone}`}>{profile.isPending ? '·' : (counts[key] ?? 0)}</dd>
+          <dd className={`text-xl font-bold tabular-nums ${tone}`}>
+            {profile.isPending ? '·' : (counts[key] ?? 0)}
+          </dd>
         </div>
       ))}
     </dl>

@@ -29,7 +29,10 @@ export function MyBookings() {
         id="my-bookings-title"
         title={
           <span className="inline-flex items-center gap-2">
-            My bookings {bookings.isFetching && !bookings.isPending && <Spinner className="size-3.5 text-slate-400" />}
+            My bookings{' '}
+            {bookings.isFetching && !bookings.isPending && (
+              <Spinner className="size-3.5 text-slate-400" />
+            )}
           </span>
         }
         actions={
@@ -59,9 +62,12 @@ export function MyBookings() {
         <ErrorState error={bookings.error} onRetry={bookings.refetch} />
       ) : items.length === 0 ? (
         <EmptyState
-          
           title={status ? `No ${status} bookings` : 'No bookings yet'}
-          description={status ? 'Try another filter.' : 'Request your first slot with the form — it shows whether a node has room before you submit.'}
+          description={
+            status
+              ? 'Try another filter.'
+              : 'Request your first slot with the form — it shows whether a node has room before you submit.'
+          }
         />
       ) : (
         <ul className="divide-y divide-slate-100">
@@ -75,20 +81,32 @@ export function MyBookings() {
           ))}
         </ul>
       )}
-      <Pagination page={page} perPage={PER_PAGE} total={bookings.data?.total} onPage={setPage} label="bookings" />
+      <Pagination
+        page={page}
+        perPage={PER_PAGE}
+        total={bookings.data?.total}
+        onPage={setPage}
+        label="bookings"
+      />
 
       <ConfirmDialog
         open={Boolean(confirming)}
         onClose={() => setConfirming(null)}
         title="Cancel this booking?"
-        description={confirming ? `#${confirming.id} · ${formatRange(confirming.start_time, confirming.end_time)}` : ''}
+        description={
+          confirming
+            ? `#${confirming.id} · ${formatRange(confirming.start_time, confirming.end_time)}`
+            : ''
+        }
         confirmLabel="Yes, cancel booking"
         onConfirm={() => {
           cancel.mutate(confirming.id);
           setConfirming(null);
         }}
       >
-        <p className="text-sm text-slate-600">The reserved resources go back to the pool. This cannot be undone.</p>
+        <p className="text-sm text-slate-600">
+          The reserved resources go back to the pool. This cannot be undone.
+        </p>
       </ConfirmDialog>
     </Card>
   );

@@ -50,27 +50,44 @@ describe('my bookings', () => {
   });
 
   test('shows each status as a badge', async () => {
-    const statuses = ['pending', 'approved', 'active', 'completed', 'rejected', 'cancelled', 'failed'];
+    const statuses = [
+      'pending',
+      'approved',
+      'active',
+      'completed',
+      'rejected',
+      'cancelled',
+      'failed',
+    ];
     setup(statuses.map((s, i) => booking(i + 1, s)));
     await screen.findByRole('listitem', { name: 'Booking 1' });
-    statuses.forEach((status, i) => expect(within(card(i + 1)).getByText(status)).toBeInTheDocument());
+    statuses.forEach((status, i) =>
+      expect(within(card(i + 1)).getByText(status)).toBeInTheDocument(),
+    );
   });
 
   test('counts down to the start of an upcoming booking and to the end of an active one', async () => {
     const now = Date.now();
     setup([
       booking(1, 'approved', { agent_name: 'node-a' }),
-      booking(2, 'active', { start_time: iso(now - HOUR), end_time: iso(now + 45 * 60_000 + 30_000) }),
+      booking(2, 'active', {
+        start_time: iso(now - HOUR),
+        end_time: iso(now + 45 * 60_000 + 30_000),
+      }),
     ]);
-    expect(await within(await screen.findByRole('listitem', { name: 'Booking 1' })).findByText(/starts in/)).toHaveTextContent(
-      /starts in 2h 00m/,
-    );
+    expect(
+      await within(await screen.findByRole('listitem', { name: 'Booking 1' })).findByText(
+        /starts in/,
+      ),
+    ).toHaveTextContent(/starts in 2h 00m/);
     expect(within(card(1)).getByText(/on node-a/)).toBeInTheDocument();
     expect(within(card(2)).getByText(/ends in/)).toHaveTextContent(/ends in 45m \d\ds/);
   });
 
   test('an active session shows its address as a link with a copy button', async () => {
-    const { user } = setup([booking(5, 'active', { access_host: 'node-a.lab', access_port: 32768 })]);
+    const { user } = setup([
+      booking(5, 'active', { access_host: 'node-a.lab', access_port: 32768 }),
+    ]);
     const link = await screen.findByRole('link', { name: 'http://node-a.lab:32768' });
     expect(link).toHaveAttribute('href', 'http://node-a.lab:32768');
     await user.click(screen.getByRole('button', { name: 'Copy address http://node-a.lab:32768' }));
@@ -89,7 +106,12 @@ describe('my bookings', () => {
   });
 
   test('only pending and approved bookings can be cancelled', async () => {
-    setup([booking(1, 'pending'), booking(2, 'approved'), booking(3, 'active'), booking(4, 'completed')]);
+    setup([
+      booking(1, 'pending'),
+      booking(2, 'approved'),
+      booking(3, 'active'),
+      booking(4, 'completed'),
+    ]);
     await screen.findByRole('listitem', { name: 'Booking 1' });
     expect(within(card(1)).getByRole('button', { name: 'Cancel' })).toBeInTheDocument();
     expect(within(card(2)).getByRole('button', { name: 'Cancel' })).toBeInTheDocument();
@@ -100,7 +122,11 @@ describe('my bookings', () => {
   test('cancelling asks for confirmation first and keeping it calls nothing', async () => {
     const cancel = vi.fn(() => booking(1, 'cancelled'));
     const { user } = setup([booking(1, 'pending')], { 'POST /student/bookings/1/cancel': cancel });
-    await user.click(within(await screen.findByRole('listitem', { name: 'Booking 1' })).getByRole('button', { name: 'Cancel' }));
+    await user.click(
+      within(await screen.findByRole('listitem', { name: 'Booking 1' })).getByRole('button', {
+        name: 'Cancel',
+      }),
+    );
     const dialog = screen.getByRole('dialog', { name: 'Cancel this booking?' });
     expect(within(dialog).getByRole('button', { name: 'Keep it' })).toHaveFocus();
     await user.click(within(dialog).getByRole('button', { name: 'Keep it' }));
@@ -118,7 +144,11 @@ describe('my bookings', () => {
       'GET /student/bookings': () => page(items),
       'POST /student/bookings/1/cancel': cancel,
     });
-    await user.click(within(await screen.findByRole('listitem', { name: 'Booking 1' })).getByRole('button', { name: 'Cancel' }));
+    await user.click(
+      within(await screen.findByRole('listitem', { name: 'Booking 1' })).getByRole('button', {
+        name: 'Cancel',
+      }),
+    );
     await user.click(screen.getByRole('button', { name: 'Yes, cancel booking' }));
     expect(within(card(1)).getByText('cancelled')).toBeInTheDocument();
     await waitFor(() => expect(cancel).toHaveBeenCalled());
@@ -131,9 +161,15 @@ describe('my bookings', () => {
         throw apiError(409, 'invalid_transition', 'The booking has already started.');
       },
     });
-    await user.click(within(await screen.findByRole('listitem', { name: 'Booking 1' })).getByRole('button', { name: 'Cancel' }));
+    await user.click(
+      within(await screen.findByRole('listitem', { name: 'Booking 1' })).getByRole('button', {
+        name: 'Cancel',
+      }),
+    );
     await user.click(screen.getByRole('button', { name: 'Yes, cancel booking' }));
-    expect(await screen.findByText('Could not cancel: The booking has already started.')).toBeInTheDocument();
+    expect(
+      await screen.findByText('Could not cancel: The booking has already started.'),
+    ).toBeInTheDocument();
     await waitFor(() => expect(within(card(1)).getByText('approved')).toBeInTheDocument());
   });
 
@@ -141,6 +177,11 @@ describe('my bookings', () => {
     const { user, list } = setup([booking(1, 'pending')]);
     await screen.findByRole('listitem', { name: 'Booking 1' });
     await user.selectOptions(screen.getByLabelText('Show'), 'active');
-    await waitFor(() => expect(list).toHaveBeenLastCalledWith({ body: undefined, params: { status: 'active', page: 1, per_page: 10 } }));
+    await waitFor(() =>
+      expect(list).toHaveBeenLastCalledWith({
+        body: undefined,
+        params: { status: 'active', page: 1, per_page: 10 },
+      }),
+    );
   });
 });
