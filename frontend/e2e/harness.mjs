@@ -85,6 +85,7 @@ export async function startController() {
       FRONTEND_DIST: join(FRONTEND, 'dist'),
       LOG_JSON: 'false',
       REDIS_URL: '',
+      LOCAL_AGENT: 'false',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

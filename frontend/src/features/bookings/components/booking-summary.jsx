@@ -4,7 +4,7 @@ const SHOWN = [
   ['pending', 'Pending', 'text-amber-700'],
   ['approved', 'Approved', 'text-sky-700'],
   ['active', 'Active', 'text-emerald-700'],
-  ['completed', 'Completed', 'text-slate-700'],
+  ['completed', 'Done', 'text-slate-700'],
 ];
 
 /** Counts of the student's bookings by status. */
