@@ -40,10 +40,11 @@ def create_app(overrides: dict | None = None) -> Flask:
     from controller import models  # noqa: F401  (tables known to Alembic and create_all)
     from controller.cli import register_cli
     from controller.routes import admin, auth, health, student
-    from controller.security import init_jwt_callbacks
+    from controller.security import init_jwt_callbacks, init_security_headers
     from controller.spa import bp as spa_bp
 
     init_jwt_callbacks()
+    init_security_headers(app)
     for blueprint in (auth.blp, student.blp, admin.blp, health.blp):
         api.register_blueprint(blueprint)
     app.register_blueprint(spa_bp)

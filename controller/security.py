@@ -78,3 +78,20 @@ def init_jwt_callbacks() -> None:
     @jwt.token_verification_failed_loader
     def verification_failed(_header, _payload):
         return error_response(401, "invalid_token", "The token could not be verified.")
+
+
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+}
+
+
+def init_security_headers(app) -> None:
+    """Headers every response carries: no MIME sniffing, no framing, no referrer."""
+
+    @app.after_request
+    def add_headers(response):
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        return response

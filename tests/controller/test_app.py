@@ -54,6 +54,11 @@ def test_openapi_spec_documents_the_contract(client):
     assert client.get("/api/docs").status_code == 200
 
 
+def test_responses_carry_security_headers(client):
+    headers = client.get("/api/health").headers
+    assert headers["X-Content-Type-Options"] == "nosniff" and headers["X-Frame-Options"] == "DENY"
+
+
 def test_every_response_carries_a_request_id(client):
     assert len(client.get("/api/health").headers["X-Request-ID"]) == 32
     assert client.get("/api/health", headers={"X-Request-ID": "abc-123"}).headers["X-Request-ID"] == "abc-123"
