@@ -8,10 +8,11 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 
-from controller.errors import Conflict, NotFound, Unauthorized
+from controller.errors import Conflict, Unauthorized
 from controller.extensions import db
 from controller.models import Booking, BookingStatus, Role, User
 from controller.services import audit
+from controller.services.queries import get_or_404, paginate
 
 log = logging.getLogger(__name__)
 hasher = PasswordHasher()
@@ -97,10 +98,7 @@ def authenticate(username: str, password: str) -> User:
 
 
 def get_user(user_id: int) -> User:
-    user = db.session.get(User, user_id)
-    if user is None:
-        raise NotFound("No such user.")
-    return user
+    return get_or_404(User, user_id, "No such user.")
 
 
 def profile(user: User) -> dict:
@@ -117,6 +115,4 @@ def list_users(query: str | None, page: int, per_page: int) -> dict:
     if query:
         pattern = f"%{query.lower()}%"
         stmt = stmt.where(func.lower(User.username).like(pattern) | func.lower(User.email).like(pattern))
-    total = db.session.scalar(db.select(func.count()).select_from(stmt.subquery()))
-    items = db.session.scalars(stmt.order_by(User.username).limit(per_page).offset((page - 1) * per_page))
-    return {"items": list(items), "total": total, "page": page, "per_page": per_page}
+    return paginate(stmt.order_by(User.username), page, per_page)

@@ -6,11 +6,12 @@ from datetime import datetime
 
 from sqlalchemy import func
 
-from controller.errors import CapacityExceeded, Conflict, NotFound
+from controller.errors import CapacityExceeded, Conflict
 from controller.extensions import db
 from controller.models import HOLDING_STATUSES, Agent, AgentStatus, Booking, User, utcnow
 from controller.services import audit, capacity
 from controller.services.capacity import Resources
+from controller.services.queries import get_or_404
 
 AUDITED_FIELDS = (
     "name", "url", "cpu_cores", "memory_gb", "gpu_count", "mac_address",
@@ -25,10 +26,7 @@ def _snapshot(agent: Agent) -> dict:
 
 
 def get_agent(agent_id: int) -> Agent:
-    agent = db.session.get(Agent, agent_id)
-    if agent is None:
-        raise NotFound("No such node.")
-    return agent
+    return get_or_404(Agent, agent_id, "No such node.")
 
 
 def usage_at(instant: datetime) -> dict[int, Resources]:

@@ -33,6 +33,7 @@ from controller.models import (
 )
 from controller.services import audit, capacity
 from controller.services.capacity import Resources
+from controller.services.queries import get_or_404, paginate
 
 TRANSITIONS: dict[str, set[str]] = {
     BookingStatus.PENDING: {BookingStatus.APPROVED, BookingStatus.REJECTED, BookingStatus.CANCELLED},
@@ -189,17 +190,11 @@ def availability(*, start_time: datetime, end_time: datetime, cpu_cores: int, me
     return {"available": fitting > 0, "nodes_fitting": fitting}
 
 
-def _page(stmt, page: int, per_page: int) -> dict:
-    total = db.session.scalar(db.select(func.count()).select_from(stmt.order_by(None).subquery()))
-    items = list(db.session.scalars(stmt.limit(per_page).offset((page - 1) * per_page)))
-    return {"items": items, "total": total, "page": page, "per_page": per_page}
-
-
 def student_bookings(user: User, status: str | None, page: int, per_page: int) -> dict:
     stmt = db.select(Booking).where(Booking.user_id == user.id)
     if status:
         stmt = stmt.where(Booking.status == status)
-    return _page(stmt.order_by(Booking.start_time.desc(), Booking.id.desc()), page, per_page)
+    return paginate(stmt.order_by(Booking.start_time.desc(), Booking.id.desc()), page, per_page)
 
 
 def student_booking(user: User, booking_id: int) -> Booking:
@@ -241,10 +236,7 @@ def cancel_by_student(user: User, booking_id: int) -> Booking:
 # --- admin side ----------------------------------------------------------
 
 def get_booking(booking_id: int) -> Booking:
-    booking = db.session.get(Booking, booking_id)
-    if booking is None:
-        raise NotFound("No such booking.")
-    return booking
+    return get_or_404(Booking, booking_id, "No such booking.")
 
 
 SORT_COLUMNS = {
@@ -281,7 +273,7 @@ def admin_bookings(*, status: list[str] | None = None, user_id: int | None = Non
         stmt = stmt.where(Booking.start_time < overlaps_to)
     column = SORT_COLUMNS[sort]
     stmt = stmt.order_by(column.desc() if order == "desc" else column.asc(), Booking.id)
-    return _page(stmt, page, per_page)
+    return paginate(stmt, page, per_page)
 
 
 def approve(booking_id: int, admin: User, agent_id: int | None = None,

@@ -1,0 +1,19 @@
+"""Query helpers every service uses: fetch-or-404 and pagination."""
+
+from controller.errors import NotFound
+from controller.extensions import db
+
+
+def get_or_404(model, object_id: int, message: str):
+    """The row with this id; NotFound with `message` when there is none."""
+    obj = db.session.get(model, object_id)
+    if obj is None:
+        raise NotFound(message)
+    return obj
+
+
+def paginate(stmt, page: int, per_page: int) -> dict:
+    """One page of `stmt`'s rows with the total, in the API's list shape."""
+    total = db.session.scalar(db.select(db.func.count()).select_from(stmt.order_by(None).subquery()))
+    items = list(db.session.scalars(stmt.limit(per_page).offset((page - 1) * per_page)))
+    return {"items": items, "total": total, "page": page, "per_page": per_page}
