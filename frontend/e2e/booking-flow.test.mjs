@@ -76,6 +76,7 @@ describe('booking flow in Chromium', { skip: missing ? missing : false }, () => 
     const { page } = student;
     await page.goto(url('/'));
     await page.waitForURL('**/login');
+    await screenshot(page, 'login-desktop');
     await page.getByRole('link', { name: /create a student account/i }).click();
     await page.getByLabel('Username').fill('al');
     await page.getByText('Usernames have at least 3 characters.').waitFor();
@@ -137,7 +138,6 @@ describe('booking flow in Chromium', { skip: missing ? missing : false }, () => 
       .getByRole('grid', { name: 'Bookings per node this week' })
       .getByText('Unassigned')
       .waitFor();
-    await screenshot(page, 'admin-overview-desktop');
 
     await page.getByRole('link', { name: 'Bookings' }).click();
     await page.getByRole('button', { name: /Approve booking \d+/ }).click();
@@ -146,6 +146,21 @@ describe('booking flow in Chromium', { skip: missing ? missing : false }, () => 
     await dialog.getByRole('button', { name: 'Approve' }).click();
     await page.getByText(/approved on node-a/).waitFor();
     await page.locator('tbody tr', { hasText: 'node-a' }).getByText('approved').waitFor();
+
+    // The booking's history, from GET /api/admin/bookings/<id>.
+    await page
+      .getByRole('button', { name: /Details of booking \d+/ })
+      .first()
+      .click();
+    const details = page.getByRole('dialog');
+    await details.getByRole('heading', { name: 'History' }).waitFor();
+    await details.getByText(/pending → approved/).waitFor();
+    await page.keyboard.press('Escape');
+    await details.waitFor({ state: 'detached' });
+
+    await page.getByRole('link', { name: 'Overview' }).click();
+    await page.getByRole('button', { name: /booking \d+, approved/ }).waitFor();
+    await screenshot(page, 'admin-overview-desktop');
   });
 
   test('the student sees the approval after a reload (session kept)', async () => {
@@ -168,7 +183,7 @@ describe('booking flow in Chromium', { skip: missing ? missing : false }, () => 
       .waitFor();
 
     const a = admin.page;
-    await a.reload();
+    await a.goto(url('/admin/bookings'));
     await a.getByLabel('Status').selectOption('pending');
     await a.getByRole('button', { name: /Reject booking \d+/ }).click();
     const dialog = a.getByRole('dialog');

@@ -157,6 +157,7 @@ export async function openBrowser({ viewport = { width: 1280, height: 800 }, tim
 
 export async function screenshot(page, name) {
   mkdirSync(SCREENSHOTS, { recursive: true });
+  await page.mouse.move(0, 0); // no hover tooltips in the picture
   await page.evaluate(() => window.scrollTo(0, 0));
   await page.waitForTimeout(400); // let transitions settle
   await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });

@@ -47,8 +47,10 @@ export function Timeline({ agents = [] }) {
   const end = start + DAYS * DAY_MS;
   const params = useMemo(
     () => ({
-      start_from: toUtcIso(new Date(start - DAYS * DAY_MS)),
-      start_to: toUtcIso(new Date(end)),
+      // Everything that overlaps the week, including bookings that began before today.
+      overlaps_from: toUtcIso(new Date(start)),
+      overlaps_to: toUtcIso(new Date(end)),
+      status: [...SHOWN].join(','),
       sort: 'start_time',
       order: 'asc',
       per_page: 100,

@@ -66,6 +66,8 @@ describe('timeline', () => {
     expect(within(rows[0]).getAllByRole('columnheader')).toHaveLength(8);
     await waitFor(() => expect(list).toHaveBeenCalled());
     expect(list.mock.calls[0][0].params).toMatchObject({
+      status: 'pending,approved,active,completed',
+      overlaps_from: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:00:00\+00:00$/),
       sort: 'start_time',
       order: 'asc',
       per_page: 100,

@@ -2,7 +2,6 @@ import {
   Area,
   AreaChart,
   CartesianGrid,
-  Legend,
   ResponsiveContainer,
   Tooltip,
   XAxis,
@@ -25,6 +24,9 @@ export function UtilisationChart({ days, loading }) {
     memory: Math.round((d.memory || 0) * 100),
     gpu: Math.round((d.gpu || 0) * 100),
   }));
+  // Scale to the busiest day (in steps of 25 %) so light weeks are still readable.
+  const peak = Math.max(0, ...data.flatMap((d) => [d.cpu, d.memory, d.gpu]));
+  const top = Math.min(100, Math.max(25, Math.ceil(peak / 25) * 25));
   return (
     <Card aria-labelledby="util-title">
       <CardHeader
@@ -63,7 +65,7 @@ export function UtilisationChart({ days, loading }) {
                     interval="preserveStartEnd"
                   />
                   <YAxis
-                    domain={[0, 100]}
+                    domain={[0, top]}
                     tickFormatter={(v) => `${v}%`}
                     tick={{ fontSize: 11, fill: '#64748b' }}
                     tickLine={false}
@@ -73,7 +75,6 @@ export function UtilisationChart({ days, loading }) {
                     formatter={(v) => `${v}%`}
                     contentStyle={{ borderRadius: 12, borderColor: '#e2e8f0', fontSize: 12 }}
                   />
-                  <Legend iconType="circle" wrapperStyle={{ fontSize: 12 }} />
                   {SERIES.map((s) => (
                     <Area
                       key={s.key}
@@ -89,6 +90,14 @@ export function UtilisationChart({ days, loading }) {
                 </AreaChart>
               </ResponsiveContainer>
             </div>
+            <ul className="mt-2 flex justify-center gap-4 text-xs text-slate-600" aria-hidden>
+              {SERIES.map((s) => (
+                <li key={s.key} className="flex items-center gap-1.5">
+                  <span className="size-2.5 rounded-full" style={{ background: s.color }} />
+                  {s.name}
+                </li>
+              ))}
+            </ul>
           </>
         )}
       </div>

@@ -131,3 +131,26 @@ describe('nodes panel', () => {
     expect(screen.queryByRole('dialog')).not.toBeInTheDocument();
   });
 });
+
+test.each([
+  ['name', '-bad', 'Start with a letter or digit; then letters, digits, _ . -'],
+  ['token', 'short', 'Tokens have at least 8 characters.'],
+  ['tags', 'ok, bad tag', '"bad tag" is not a valid tag (letters, digits, _ . : -).'],
+  ['mac_address', 'zz:zz', 'Use the form aa:bb:cc:dd:ee:ff.'],
+  ['wol_port', '70000', 'A port from 1 to 65535.'],
+])('node form refuses %s = %j', async (field, value, message) => {
+  const { validateNode } = await import('./register-node-form');
+  const base = {
+    name: 'n1',
+    url: 'http://h:1',
+    token: '',
+    cpu_cores: '1',
+    memory_gb: '1',
+    gpu_count: '0',
+    mac_address: '',
+    broadcast_address: '',
+    wol_port: '',
+    tags: '',
+  };
+  expect(validateNode({ ...base, [field]: value })[field]).toBe(message);
+});

@@ -22,6 +22,8 @@ const MAC = /^([0-9A-Fa-f]{2}[:-]){5}[0-9A-Fa-f]{2}$/;
 export function validateNode(v) {
   const e = {};
   if (!v.name.trim()) e.name = 'Give the node a name.';
+  else if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(v.name.trim()))
+    e.name = 'Start with a letter or digit; then letters, digits, _ . -';
   if (!v.url.trim()) e.url = "Enter the agent's URL.";
   else if (!/^https?:\/\/\S+$/.test(v.url.trim())) e.url = 'Use an http:// or https:// URL.';
   const positive = (key, label, { allowZero = false, integer = true } = {}) => {
@@ -37,6 +39,12 @@ export function validateNode(v) {
   positive('cpu_cores', 'number of CPU cores');
   positive('memory_gb', 'memory in GB', { integer: false });
   positive('gpu_count', 'number of GPUs', { allowZero: true });
+  if (v.token && v.token.length < 8) e.token = 'Tokens have at least 8 characters.';
+  const badTag = v.tags
+    .split(',')
+    .map((t) => t.trim())
+    .find((t) => t && !/^[A-Za-z0-9][A-Za-z0-9_.:-]{0,31}$/.test(t));
+  if (badTag) e.tags = `"${badTag}" is not a valid tag (letters, digits, _ . : -).`;
   if (v.mac_address && !MAC.test(v.mac_address.trim()))
     e.mac_address = 'Use the form aa:bb:cc:dd:ee:ff.';
   if (v.wol_port && !(Number(v.wol_port) >= 1 && Number(v.wol_port) <= 65535))
