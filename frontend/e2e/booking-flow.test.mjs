@@ -143,6 +143,7 @@ describe('booking flow in Chromium', { skip: missing ? missing : false }, () => 
     await page.getByRole('button', { name: /Approve booking \d+/ }).click();
     const dialog = page.getByRole('dialog');
     await dialog.getByLabel('Node').selectOption(String(node.id));
+    await screenshot(page, 'admin-approve-dialog-desktop');
     await dialog.getByRole('button', { name: 'Approve' }).click();
     await page.getByText(/approved on node-a/).waitFor();
     await page.locator('tbody tr', { hasText: 'node-a' }).getByText('approved').waitFor();
