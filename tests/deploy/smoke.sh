@@ -1,0 +1,226 @@
+#!/usr/bin/env bash
+# Deployment smoke test on the real Docker engine of this machine.
+#
+# Brings the whole docker-compose.yml stack up (project `booking-smoke`, every
+# port on 127.0.0.1), then, through Traefik only: health, the SPA, HTTPS, the
+# dashboard, the first admin's login, node registration, a student's booking
+# approved onto agent1 and started by the controller's scheduler at its start
+# time as container booking-<id> (limits, session port), then completed and
+# removed at its end. Also: every service runs as non-root, a crashed
+# controller is restarted, and `compose config` is clean for .env.example.
+# Tears everything down (containers, networks, volumes) whatever happens.
+#
+# No registry is reached: base images are local STAND-INS built by
+# deploy/standins/build.sh (Debian 12 packages; PostgreSQL is 15 there, not 16;
+# Traefik is the real v3 binary) and cached between runs. Python wheels and the
+# SPA are built on the host (deploy/offline-bundle.sh). The session image is
+# tests/dockerimages.py's busybox image. Nodes have no MAC: no Wake-on-LAN.
+#
+#   tests/deploy/smoke.sh              (make test-deploy)
+# Environment: COMPOSE_CMD picks the compose implementation (default: `docker
+# compose` when the plugin answers, else `docker-compose`); CI=true makes a missing prerequisite a failure instead of a skip;
+# SMOKE_REMOVE_IMAGES=1 also removes the stack's built images at the end;
+# PYTHON (default .venv/bin/python) needs the project's requirements.
+set -euo pipefail
+ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
+cd "$ROOT"
+T0=$(date +%s)
+PROJECT=booking-smoke
+PY="${PYTHON:-$ROOT/.venv/bin/python}"
+PASSED=0
+FAILED=0
+SKIPPED=0
+WORK=""
+
+say() { printf '[smoke %4ss] %s\n' "$(( $(date +%s) - T0 ))" "$*"; }
+summary() { echo "smoke: $PASSED passed, $FAILED failed"; }
+unavailable() {
+  if [ "${CI:-}" = true ]; then
+    say "FAIL: $1 (CI=true: a missing prerequisite fails the smoke test)"
+    FAILED=$((FAILED + 1)); exit 1
+  fi
+  say "SKIP: $1"; SKIPPED=1; exit 0
+}
+ok() { PASSED=$((PASSED + 1)); say "ok    $*"; }
+fail() { FAILED=$((FAILED + 1)); say "FAIL  $*"; exit 1; }
+
+compose() { "${COMPOSE[@]}" --project-name "$PROJECT" --env-file "$ENV_FILE" "$@"; }
+
+cleanup() {
+  local rc=$?
+  set +e
+  if [ -n "$WORK" ] && [ -f "$ENV_FILE" ]; then
+    if [ "$rc" != 0 ]; then
+      say "logs of the failed run (last 25 lines per service):"
+      compose logs --no-color --tail 25 2>&1 | sed 's/^/    /'
+    fi
+    say "tearing down"
+    local rmi=()
+    [ "${SMOKE_REMOVE_IMAGES:-0}" = 1 ] && rmi=(--rmi local)
+    compose down --volumes --remove-orphans --timeout 10 "${rmi[@]}" >/dev/null 2>&1
+    # A session container the scheduler had no time to stop (failed run only).
+    [ -f "$WORK/containers" ] && xargs -r docker rm -f <"$WORK/containers" >/dev/null 2>&1
+    left=$(docker ps -aq --filter "label=com.docker.compose.project=$PROJECT"; \
+           docker network ls -q --filter "label=com.docker.compose.project=$PROJECT"; \
+           docker volume ls -q --filter "label=com.docker.compose.project=$PROJECT")
+    [ -z "$left" ] || say "WARNING: left behind: $left"
+  fi
+  [ -n "$WORK" ] && rm -rf "$WORK"
+  say "done in $(( $(date +%s) - T0 ))s"
+  [ "$rc" = 0 ] || [ "$FAILED" -gt 0 ] || FAILED=1
+  [ "$SKIPPED" = 1 ] || summary
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# --- prerequisites --------------------------------------------------------
+command -v docker >/dev/null 2>&1 || unavailable "the docker CLI is not installed"
+docker info >/dev/null 2>&1 || unavailable "no Docker engine answers (start dockerd)"
+if [ -n "${COMPOSE_CMD:-}" ]; then
+  read -r -a COMPOSE <<<"$COMPOSE_CMD"
+elif docker compose version >/dev/null 2>&1; then
+  COMPOSE=(docker compose)
+elif command -v docker-compose >/dev/null 2>&1; then
+  COMPOSE=(docker-compose)
+else
+  unavailable "no compose implementation (docker compose plugin or docker-compose)"
+fi
+[ -x "$PY" ] || unavailable "no Python with the project's requirements at $PY (make venv)"
+[ -x /bin/busybox ] || [ -x /usr/bin/busybox ] || unavailable "busybox-static is not installed"
+docker image inspect lab-standin/debian:bookworm >/dev/null 2>&1 || command -v debootstrap >/dev/null 2>&1 \
+  || unavailable "debootstrap is not installed (needed once to build the stand-in base image)"
+say "compose: $("${COMPOSE[@]}" version 2>/dev/null | head -1); engine $(docker version -f '{{.Server.Version}}')"
+
+WORK=$(mktemp -d /tmp/booking-smoke.XXXXXX)
+ENV_FILE="$WORK/env"
+
+# A stack left by a killed earlier run.
+if [ -n "$(docker ps -aq --filter "label=com.docker.compose.project=$PROJECT")" ]; then
+  say "removing a stack left by an earlier run"
+  docker ps -aq --filter "label=com.docker.compose.project=$PROJECT" | xargs -r docker rm -f >/dev/null
+  docker network ls -q --filter "label=com.docker.compose.project=$PROJECT" | xargs -r docker network rm >/dev/null
+  docker volume ls -q --filter "label=com.docker.compose.project=$PROJECT" | xargs -r docker volume rm >/dev/null
+fi
+
+# --- images without a registry ---------------------------------------------
+say "stand-in base images (cached between runs)"
+deploy/standins/build.sh
+say "session image lab-test/busybox (tests/dockerimages.py)"
+"$PY" -c 'import docker; from tests.dockerimages import ensure_busybox_image; ensure_busybox_image(docker.from_env())'
+say "wheelhouse/ and frontend/dist/ (deploy/offline-bundle.sh)"
+deploy/offline-bundle.sh 2>&1 | grep -v "^WARNING: Location" || true
+[ -f frontend/dist/index.html ] && [ -n "$(ls wheelhouse/*.whl 2>/dev/null)" ] || fail "offline bundle incomplete"
+
+# --- configuration: random secrets, loopback ports, stand-in images ---------
+read -r HTTP_PORT HTTPS_PORT DASH_PORT < <("$PY" - <<'EOF'
+import socket
+socks = [socket.socket() for _ in range(3)]
+for s in socks:
+    s.bind(("127.0.0.1", 0))
+print(*(s.getsockname()[1] for s in socks))
+EOF
+)
+secret() { "$PY" -c 'import secrets; print(secrets.token_urlsafe(32))'; }
+cat >"$ENV_FILE" <<EOF
+ENV_FILE=$ENV_FILE
+POSTGRES_PASSWORD=$(secret)
+REDIS_PASSWORD=$(secret)
+JWT_SECRET_KEY=$(secret)
+ADMIN_USERNAME=admin
+ADMIN_PASSWORD=$(secret)
+ADMIN_EMAIL=admin@lab.example
+AGENT1_TOKEN=$(secret)
+AGENT2_TOKEN=$(secret)
+DOCKER_GID=$(stat -c %g /var/run/docker.sock)
+DOMAIN=localhost
+HTTP_BIND=127.0.0.1
+HTTPS_BIND=127.0.0.1
+HTTP_PORT=$HTTP_PORT
+HTTPS_PORT=$HTTPS_PORT
+TRAEFIK_DASHBOARD_PORT=$DASH_PORT
+AGENT_PUBLISH_ADDRESS=127.0.0.1
+AGENT1_PORT_RANGE=20000-20099
+AGENT2_PORT_RANGE=20100-20199
+AGENT_IMAGE_ALLOWLIST=lab-test/busybox
+SESSION_IMAGES=lab-test/busybox:latest=8080
+SCHEDULER_ENABLED=true
+LOG_JSON=true
+GUNICORN_WORKERS=2
+PYTHON_IMAGE=lab-standin/python:3.11
+NGINX_IMAGE=lab-standin/nginx:1.22
+POSTGRES_IMAGE=lab-standin/postgres:15
+REDIS_IMAGE=lab-standin/redis:7
+TRAEFIK_IMAGE=lab-standin/traefik:v3
+IMAGE_PREFIX=booking-smoke
+IMAGE_TAG=smoke
+EOF
+
+# .env.example plus the secrets it leaves blank must give a clean config too.
+{ cat .env.example; grep -E '^(POSTGRES_PASSWORD|REDIS_PASSWORD|AGENT1_TOKEN|AGENT2_TOKEN)=' "$ENV_FILE"
+  echo "ENV_FILE=$WORK/example.env"; } >"$WORK/example.env"
+"${COMPOSE[@]}" --project-name "$PROJECT" --env-file "$WORK/example.env" config -q 2>"$WORK/config.err" \
+  && [ ! -s "$WORK/config.err" ] || { cat "$WORK/config.err"; fail "compose config with .env.example"; }
+compose config -q 2>"$WORK/config.err" && [ ! -s "$WORK/config.err" ] \
+  || { cat "$WORK/config.err"; fail "compose config with the smoke env"; }
+ok "compose config is clean (.env.example and the smoke env, no warnings)"
+
+# --- build and start -----------------------------------------------------
+say "building the images"
+compose build >"$WORK/build.log" 2>&1 || { tail -40 "$WORK/build.log"; fail "compose build"; }
+ok "controller, agent and frontend images build from the wheelhouse and the prebuilt SPA"
+
+say "starting the stack"
+compose up -d >"$WORK/up.log" 2>&1 || { cat "$WORK/up.log"; fail "compose up"; }
+
+wait_healthy() {  # every service's container healthy (all seven have health checks)
+  local deadline=$(( $(date +%s) + $1 )) ids id state bad
+  while :; do
+    ids=$(compose ps -q)
+    bad=""
+    for id in $ids; do
+      state=$(docker inspect -f '{{.Name}} {{.State.Status}} {{if .State.Health}}{{.State.Health.Status}}{{else}}none{{end}}' "$id")
+      case "$state" in *" running healthy") ;; *) bad="$bad ${state#/}," ;; esac
+    done
+    if [ -z "$bad" ] && [ "$(echo "$ids" | wc -w)" -eq 7 ]; then return 0; fi
+    [ "$(date +%s)" -lt "$deadline" ] || { say "not healthy:$bad"; return 1; }
+    sleep 2
+  done
+}
+wait_healthy 180 || fail "all seven services healthy"
+ok "all seven services healthy (each waited for its dependencies' health)"
+
+# --- what the scenario cannot see from outside ---------------------------
+root_procs=""
+for service in traefik controller agent1 agent2 frontend db redis; do
+  id=$(compose ps -q "$service")
+  uids=$(docker top "$id" -eo pid,uid | awk 'NR > 1 {print $2}' | sort -u | tr '\n' ' ')
+  case " $uids " in *" 0 "*) root_procs="$root_procs $service($uids)" ;; esac
+done
+[ -z "$root_procs" ] || fail "processes running as root:$root_procs"
+ok "no process of any service runs as root"
+
+bound=$(docker port "$(compose ps -q traefik)" 8080/tcp)
+[ "$bound" = "127.0.0.1:$DASH_PORT" ] || fail "dashboard published on $bound"
+for service in db redis agent1 agent2 controller frontend; do
+  [ -z "$(docker port "$(compose ps -q "$service")")" ] || fail "$service publishes a port"
+done
+ok "only Traefik publishes ports; its dashboard on 127.0.0.1 only"
+
+# --- the scenario, through Traefik -----------------------------------------
+if "$PY" tests/deploy/scenario.py "$ENV_FILE" "$WORK/containers" | tee "$WORK/scenario.out"; then
+  PASSED=$((PASSED + $(sed -n 's/^scenario: \([0-9]*\) passed.*/\1/p' "$WORK/scenario.out")))
+else
+  PASSED=$((PASSED + $(sed -n 's/^scenario: \([0-9]*\) passed.*/\1/p' "$WORK/scenario.out")))
+  fail "the scenario"
+fi
+
+# --- restart on failure ----------------------------------------------------
+controller=$(compose ps -q controller)
+restarts=$(docker inspect -f '{{.RestartCount}}' "$controller")
+kill -KILL "$(docker inspect -f '{{.State.Pid}}' "$controller")"
+sleep 2
+wait_healthy 120 || fail "the stack healthy again after the controller crashed"
+[ "$(docker inspect -f '{{.RestartCount}}' "$controller")" -gt "$restarts" ] || fail "controller not restarted"
+curl -fsS "http://127.0.0.1:$HTTP_PORT/api/health" >/dev/null || fail "/api/health after the restart"
+ok "a crashed controller (SIGKILL) is restarted and healthy again behind Traefik"
