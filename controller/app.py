@@ -3,6 +3,8 @@ exists, start a local node agent when Docker answers and the scheduler, then
 serve on HOST:PORT (127.0.0.1:8000 by default)."""
 
 import os
+import signal
+import sys
 
 from flask_migrate import upgrade
 
@@ -30,6 +32,8 @@ def prepare(app) -> None:
 
 
 def main() -> None:
+    # SIGTERM exits like Ctrl-C, so atexit stops the local agent.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     app = create_app()
     prepare(app)
     local_agent.start(app)

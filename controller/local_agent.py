@@ -6,9 +6,11 @@ become a real container on one machine. Off with `LOCAL_AGENT=false`."""
 from __future__ import annotations
 
 import atexit
+import ctypes
 import logging
 import os
 import secrets
+import signal
 import subprocess
 import sys
 import time
@@ -35,6 +37,15 @@ def docker_answers() -> bool:
         return False
 
 
+def _die_with_parent() -> None:
+    """In the child: ask Linux to send SIGTERM when the controller dies, so
+    no agent outlives it even after a SIGKILL."""
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except OSError:
+        pass
+
+
 def start(app) -> subprocess.Popen | None:
     """Start the local agent and register it; None when there is no engine
     or the feature is off."""
@@ -49,7 +60,7 @@ def start(app) -> subprocess.Popen | None:
     env = {**os.environ, "AGENT_HOST": "127.0.0.1", "AGENT_PORT": str(port), "AGENT_TOKEN": token,
            "AGENT_PUBLIC_HOST": "127.0.0.1", "AGENT_PUBLISH_ADDRESS": "127.0.0.1",
            "AGENT_IMAGE_ALLOWLIST": os.environ.get("AGENT_IMAGE_ALLOWLIST", images)}
-    process = subprocess.Popen([sys.executable, "-m", "agent.app"], env=env)
+    process = subprocess.Popen([sys.executable, "-m", "agent.app"], env=env, preexec_fn=_die_with_parent)
     atexit.register(process.terminate)
     url = f"http://127.0.0.1:{port}"
     for _ in range(100):

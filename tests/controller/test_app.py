@@ -182,3 +182,46 @@ def test_migrations_match_the_models(app):
     with db.engine.connect() as connection:
         diff = compare_metadata(MigrationContext.configure(connection, opts={"compare_type": True}), db.metadata)
     assert diff == []
+
+
+def test_make_run_starts_a_local_node_and_leaves_no_agent_behind(tmp_path, docker_client):
+    """With a Docker engine answering, `python -m controller.app` starts an
+    agent, registers it as the node `local`, and stops it when it stops."""
+    import psutil
+
+    port, agent_port = free_port(), free_port()
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+    env.update(INSTANCE_DIR=str(tmp_path), PORT=str(port), HOST="127.0.0.1", SCHEDULER_ENABLED="true",
+               LOCAL_AGENT_PORT=str(agent_port), ADMIN_PASSWORD="admin-password-1", PYTHONUNBUFFERED="1")
+    proc = subprocess.Popen([sys.executable, "-m", "controller.app"], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        lines = []
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            line = proc.stdout.readline()
+            lines.append(line)
+            if "Controller on" in line:
+                break
+        assert any("Local node agent" in line for line in lines), lines
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(50):
+            try:
+                requests.get(f"{base}/api/health", timeout=1)
+                break
+            except requests.ConnectionError:
+                time.sleep(0.1)
+        token = requests.post(f"{base}/api/auth/login", json={"username": "admin", "password": "admin-password-1"},
+                              timeout=10).json()["access_token"]
+        nodes = requests.get(f"{base}/api/admin/agents", headers={"Authorization": f"Bearer {token}"},
+                             timeout=10).json()["items"]
+        assert [(n["name"], n["url"], n["has_token"]) for n in nodes] == [
+            ("local", f"http://127.0.0.1:{agent_port}", True)]
+        assert requests.get(f"http://127.0.0.1:{agent_port}/health", timeout=5).status_code == 401
+        children = psutil.Process(proc.pid).children(recursive=True)
+        assert children
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+    gone, alive = psutil.wait_procs(children, timeout=15)
+    assert alive == []
