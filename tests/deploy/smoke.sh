@@ -19,6 +19,8 @@
 #   tests/deploy/smoke.sh              (make test-deploy)
 # Environment: COMPOSE_CMD picks the compose implementation (default: `docker
 # compose` when the plugin answers, else `docker-compose`); CI=true makes a missing prerequisite a failure instead of a skip;
+# SMOKE_REAL_IMAGES=1 uses the compose file's real base images (a registry
+# must be reachable, e.g. on GitHub's runners) instead of the stand-ins;
 # SMOKE_REMOVE_IMAGES=1 also removes the stack's built images at the end;
 # PYTHON (default .venv/bin/python) needs the project's requirements.
 set -euo pipefail
@@ -88,7 +90,8 @@ else
 fi
 [ -x "$PY" ] || unavailable "no Python with the project's requirements at $PY (make venv)"
 [ -x /bin/busybox ] || [ -x /usr/bin/busybox ] || unavailable "busybox-static is not installed"
-docker image inspect lab-standin/debian:bookworm >/dev/null 2>&1 || command -v debootstrap >/dev/null 2>&1 \
+[ "${SMOKE_REAL_IMAGES:-0}" = 1 ] || docker image inspect lab-standin/debian:bookworm >/dev/null 2>&1 \
+  || command -v debootstrap >/dev/null 2>&1 \
   || unavailable "debootstrap is not installed (needed once to build the stand-in base image)"
 say "compose: $("${COMPOSE[@]}" version 2>/dev/null | head -1); engine $(docker version -f '{{.Server.Version}}')"
 
@@ -104,8 +107,12 @@ if [ -n "$(docker ps -aq --filter "label=com.docker.compose.project=$PROJECT")" 
 fi
 
 # --- images without a registry ---------------------------------------------
-say "stand-in base images (cached between runs)"
-deploy/standins/build.sh
+if [ "${SMOKE_REAL_IMAGES:-0}" = 1 ]; then
+  say "real base images from the registry (SMOKE_REAL_IMAGES=1)"
+else
+  say "stand-in base images (cached between runs)"
+  deploy/standins/build.sh
+fi
 say "session image lab-test/busybox (tests/dockerimages.py)"
 "$PY" -c 'import docker; from tests.dockerimages import ensure_busybox_image; ensure_busybox_image(docker.from_env())'
 say "wheelhouse/ and frontend/dist/ (deploy/offline-bundle.sh)"
@@ -147,13 +154,15 @@ SESSION_IMAGES=lab-test/busybox:latest=8080
 SCHEDULER_ENABLED=true
 LOG_JSON=true
 GUNICORN_WORKERS=2
+IMAGE_PREFIX=booking-smoke
+IMAGE_TAG=smoke
+EOF
+[ "${SMOKE_REAL_IMAGES:-0}" = 1 ] || cat >>"$ENV_FILE" <<EOF
 PYTHON_IMAGE=lab-standin/python:3.11
 NGINX_IMAGE=lab-standin/nginx:1.22
 POSTGRES_IMAGE=lab-standin/postgres:15
 REDIS_IMAGE=lab-standin/redis:7
 TRAEFIK_IMAGE=lab-standin/traefik:v3
-IMAGE_PREFIX=booking-smoke
-IMAGE_TAG=smoke
 EOF
 
 # .env.example plus the secrets it leaves blank must give a clean config too.
