@@ -4,7 +4,7 @@
 #   ./deploy.sh                    check prerequisites, create .env secrets when missing,
 #                                  build, start, wait for health, check the first admin,
 #                                  print the URLs (idempotent: run it again after a change)
-#   ./deploy.sh --register-agents  also register the stack's agent1/agent2 as nodes
+#   ./deploy.sh --register-agents  also register the stack's agent1 as a node
 #   ./deploy.sh --offline-bundle [--archive F.tar.gz]
 #                                  only make wheelhouse/ and frontend/dist/ (on a machine
 #                                  with internet access), to build in an offline lab
@@ -144,21 +144,22 @@ EOF
 }
 
 register_agents() {
-  local n token out
-  for n in 1 2; do
-    token=$(env_get "AGENT${n}_TOKEN")
-    if out=$(compose exec -T controller flask --app controller add-agent --name "local-agent$n" \
-               --url "http://agent$n:5001" --token "$token" \
-               --cpu-cores "$(env_get "AGENT${n}_MAX_CPU_CORES" | cut -d. -f1 | grep . || echo 2)" \
-               --memory-gb "$(env_get "AGENT${n}_MAX_MEMORY_GB" | grep . || echo 4)" 2>&1); then
-      log "$out"
-    elif echo "$out" | grep -qi "taken\|exists"; then
-      log "node local-agent$n is already registered"
-    else
-      die "registering local-agent$n failed: $out"
-    fi
-  done
-  log "NOTE: agent1 and agent2 share this host's Docker engine; see NODE_SETUP.md (one engine, two agents)"
+  # Only agent1: agent1 and agent2 share this host's Docker engine and would
+  # take each other's sessions for orphans (NODE_SETUP.md, "The compose stack's
+  # own agents"). Register agent2 by hand once agents label containers per node.
+  local token out cores memory
+  token=$(env_get AGENT1_TOKEN)
+  cores=$(env_get AGENT1_MAX_CPU_CORES | cut -d. -f1); cores=${cores:-2}
+  memory=$(env_get AGENT1_MAX_MEMORY_GB); memory=${memory:-4}
+  if out=$(compose exec -T controller flask --app controller add-agent --name local-agent1 \
+             --url http://agent1:5001 --token "$token" --cpu-cores "$cores" --memory-gb "$memory" 2>&1); then
+    log "$out"
+  elif echo "$out" | grep -qi "taken\|exists"; then
+    log "node local-agent1 is already registered"
+  else
+    die "registering local-agent1 failed: $out"
+  fi
+  log "agent2 is not registered: it shares this host's Docker engine with agent1 (see NODE_SETUP.md)"
 }
 
 print_urls() {
@@ -172,7 +173,7 @@ print_urls() {
   API         http://$domain:$(http_port)/api     docs: /api/docs   health: /api/health
   Traefik     http://127.0.0.1:$dash/dashboard/   (this host only: ssh -L $dash:127.0.0.1:$dash)
   Admin       $(env_get ADMIN_USERNAME || true) / ADMIN_PASSWORD in $ENV_FILE
-  Nodes       register them under Nodes, or: ./deploy.sh --register-agents (this host's two agents)
+  Nodes       register them under Nodes, or: ./deploy.sh --register-agents (this host's agent1)
   Logs        ./deploy.sh --logs [service]      Stop: ./deploy.sh --down
 
 EOF
