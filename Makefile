@@ -1,6 +1,7 @@
 # The two commands a newcomer needs:
 #   make run    start the controller (SQLite + embedded defaults) with the web UI
-#   make test   run every test suite (Python, frontend, browser end-to-end)
+#   make test   run every test suite (lint, Python, frontend, browser end-to-end,
+#               and the compose stack on the local Docker engine)
 # Everything the project needs is installed here, idempotently.
 
 PYTHON ?= python3
@@ -9,7 +10,7 @@ PY := $(VENV)/bin/python
 STAMPS := .make
 FRONTEND := frontend
 
-.PHONY: run test test-python test-frontend venv frontend-deps frontend-build lint agent clean
+.PHONY: run test test-python test-frontend test-deploy venv frontend-deps frontend-build lint agent clean
 
 venv: $(STAMPS)/venv
 $(STAMPS)/venv: requirements.txt requirements-dev.txt
@@ -34,7 +35,7 @@ agent: venv
 	$(PY) -m agent.app
 
 lint: venv
-	$(VENV)/bin/ruff check controller agent tests bench
+	$(VENV)/bin/ruff check controller agent tests bench deploy
 
 test-python: venv
 	$(PY) -m pytest
@@ -42,7 +43,11 @@ test-python: venv
 test-frontend: frontend-build
 	@if [ -f $(FRONTEND)/package.json ]; then cd $(FRONTEND) && npm test && npm run e2e; fi
 
-test: lint test-python test-frontend
+# The compose stack on the local Docker engine, end to end (tests/deploy/smoke.sh).
+test-deploy: venv frontend-deps
+	bash tests/deploy/smoke.sh
+
+test: lint test-python test-frontend test-deploy
 
 clean:
 	rm -rf $(STAMPS) $(VENV) $(FRONTEND)/node_modules $(FRONTEND)/dist

@@ -144,22 +144,22 @@ EOF
 }
 
 register_agents() {
-  # Only agent1: agent1 and agent2 share this host's Docker engine and would
-  # take each other's sessions for orphans (NODE_SETUP.md, "The compose stack's
-  # own agents"). Register agent2 by hand once agents label containers per node.
-  local token out cores memory
-  token=$(env_get AGENT1_TOKEN)
-  cores=$(env_get AGENT1_MAX_CPU_CORES | cut -d. -f1); cores=${cores:-2}
-  memory=$(env_get AGENT1_MAX_MEMORY_GB); memory=${memory:-4}
-  if out=$(compose exec -T controller flask --app controller add-agent --name local-agent1 \
-             --url http://agent1:5001 --token "$token" --cpu-cores "$cores" --memory-gb "$memory" 2>&1); then
-    log "$out"
-  elif echo "$out" | grep -qi "taken\|exists"; then
-    log "node local-agent1 is already registered"
-  else
-    die "registering local-agent1 failed: $out"
-  fi
-  log "agent2 is not registered: it shares this host's Docker engine with agent1 (see NODE_SETUP.md)"
+  # Both compose agents share this host's Docker engine; each labels its
+  # containers with its own AGENT_NODE_ID, so neither touches the other's.
+  local n token out cores memory
+  for n in 1 2; do
+    token=$(env_get "AGENT${n}_TOKEN")
+    cores=$(env_get "AGENT${n}_MAX_CPU_CORES" | cut -d. -f1); cores=${cores:-2}
+    memory=$(env_get "AGENT${n}_MAX_MEMORY_GB"); memory=${memory:-4}
+    if out=$(compose exec -T controller flask --app controller add-agent --name "local-agent${n}" \
+               --url "http://agent${n}:5001" --token "$token" --cpu-cores "$cores" --memory-gb "$memory" 2>&1); then
+      log "$out"
+    elif echo "$out" | grep -qi "taken\|exists"; then
+      log "node local-agent${n} is already registered"
+    else
+      die "registering local-agent${n} failed: $out"
+    fi
+  done
 }
 
 print_urls() {

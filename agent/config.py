@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 import socket
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ from dataclasses import dataclass, field
 import psutil
 
 MIN_TOKEN_LENGTH = 16
+NODE_ID_RE = re.compile(r"^[A-Za-z0-9_.-]{1,63}$")
 _TRUE = ("1", "true", "yes", "on")
 _FALSE = ("", "0", "false", "no", "off")
 _DOCKER_VARS = ("DOCKER_HOST", "DOCKER_TLS_VERIFY", "DOCKER_CERT_PATH", "DOCKER_CONTEXT")
@@ -40,6 +42,8 @@ class AgentConfig:
     port_range: tuple[int, int] = (20000, 20999)
     publish_address: str = "0.0.0.0"
     public_host: str = field(default_factory=socket.gethostname)
+    # Marks this agent's containers; set a distinct one per agent sharing an engine.
+    node_id: str = "default"
     stop_timeout: int = 10
     pids_limit: int = 4096
     max_cpu_cores: float = field(default_factory=lambda: float(os.cpu_count() or 1))
@@ -76,6 +80,8 @@ class AgentConfig:
         low, high = self.port_range
         if not (1024 <= low <= high <= 65535):
             raise ConfigError("AGENT_PORT_RANGE must be LOW-HIGH with 1024 <= LOW <= HIGH <= 65535")
+        if not NODE_ID_RE.match(self.node_id):
+            raise ConfigError("AGENT_NODE_ID must be 1-63 characters of letters, digits, _ . -")
         if not 1 <= self.port <= 65535:
             raise ConfigError("AGENT_PORT must be between 1 and 65535")
         if self.max_cpu_cores <= 0 or self.max_memory_gb <= 0:
@@ -102,6 +108,8 @@ class AgentConfig:
             kwargs["publish_address"] = _address(env, "AGENT_PUBLISH_ADDRESS")
         if env.get("AGENT_PUBLIC_HOST"):
             kwargs["public_host"] = env["AGENT_PUBLIC_HOST"].strip()
+        if env.get("AGENT_NODE_ID"):
+            kwargs["node_id"] = env["AGENT_NODE_ID"].strip()
         if env.get("AGENT_PORT_RANGE"):
             kwargs["port_range"] = _port_range(env["AGENT_PORT_RANGE"])
         for name, key in (("AGENT_TLS_CERT", "tls_cert"), ("AGENT_TLS_KEY", "tls_key")):

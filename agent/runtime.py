@@ -52,6 +52,9 @@ log = logging.getLogger(__name__)
 
 MANAGED_LABEL = "lab.booking.managed"
 BOOKING_LABEL = "lab.booking.id"
+# Which agent made the container: agents sharing one engine (a compose demo,
+# a test machine) must never list or stop each other's sessions.
+NODE_LABEL = "lab.booking.node"
 SPEC_LABEL = "lab.booking.spec"
 GPUS_LABEL = "lab.booking.gpus"
 HOST_PORT_LABEL = "lab.booking.host_port"
@@ -249,15 +252,16 @@ class DockerRuntime:
             return attrs
         return None
 
-    @staticmethod
-    def is_managed(attrs: Mapping) -> bool:
-        """True only for containers the agent created (label `lab.booking.managed=true`)."""
+    def is_managed(self, attrs: Mapping) -> bool:
+        """True only for containers this agent created: labelled
+        `lab.booking.managed=true` and `lab.booking.node=<AGENT_NODE_ID>`."""
         labels = (attrs.get("Config") or {}).get("Labels") or attrs.get("Labels") or {}
-        return labels.get(MANAGED_LABEL) == "true"
+        return labels.get(MANAGED_LABEL) == "true" and labels.get(NODE_LABEL) == self.config.node_id
 
     def _managed_summaries(self) -> list[dict]:
-        """`docker ps -a` rows of every managed container. Raises DockerUnavailable."""
-        return self._docker("containers", all=True, filters={"label": f"{MANAGED_LABEL}=true"})
+        """`docker ps -a` rows of every container this agent manages. Raises DockerUnavailable."""
+        return self._docker("containers", all=True, filters={
+            "label": [f"{MANAGED_LABEL}=true", f"{NODE_LABEL}={self.config.node_id}"]})
 
     def count_running_managed(self) -> int:
         """Number of managed containers currently running. Raises DockerUnavailable."""
@@ -396,6 +400,7 @@ class DockerRuntime:
     def _create(self, spec: SessionSpec, host_port: int | None, gpus: list[str]) -> str:
         labels = {
             MANAGED_LABEL: "true",
+            NODE_LABEL: self.config.node_id,
             BOOKING_LABEL: spec.booking_id,
             SPEC_LABEL: spec.fingerprint(),
             GPUS_LABEL: ",".join(gpus),

@@ -58,7 +58,7 @@ def start(app) -> subprocess.Popen | None:
     token = secrets.token_urlsafe(24)
     images = ",".join(image["name"] for image in app.config["SESSION_IMAGES"])
     env = {**os.environ, "AGENT_HOST": "127.0.0.1", "AGENT_PORT": str(port), "AGENT_TOKEN": token,
-           "AGENT_PUBLIC_HOST": "127.0.0.1", "AGENT_PUBLISH_ADDRESS": "127.0.0.1",
+           "AGENT_PUBLIC_HOST": "127.0.0.1", "AGENT_PUBLISH_ADDRESS": "127.0.0.1", "AGENT_NODE_ID": NODE_NAME,
            "AGENT_IMAGE_ALLOWLIST": os.environ.get("AGENT_IMAGE_ALLOWLIST", images)}
     process = subprocess.Popen([sys.executable, "-m", "agent.app"], env=env, preexec_fn=_die_with_parent)
     atexit.register(process.terminate)

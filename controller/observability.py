@@ -43,6 +43,8 @@ def configure_logging(level: str, as_json: bool) -> None:
     root.addHandler(handler)
     root.setLevel(level)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    # APScheduler logs every run of the one-second tick at INFO.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
     root._booking_configured = True
 
 

@@ -298,3 +298,24 @@ def test_health_reports_node_and_docker_facts(client, start_body):
     assert data["containers"]["running_managed"] >= 1
     assert data["gpus"] == []
     assert data["agent_version"]
+
+
+def test_agents_sharing_an_engine_never_touch_each_others_sessions(client, start_body):
+    """Two agents on one engine (the compose demo) list and stop only their own."""
+    from agent.app import create_app
+
+    neighbour = create_app(make_config(node_id="neighbour")).test_client()
+    mine = start(client, start_body()).json
+    assert [c["name"] for c in neighbour.get("/containers?usage=0", headers=AUTH).json["containers"]] == []
+    refused = stop(neighbour, mine["name"])
+    assert refused.status_code == 403 and refused.json["error"] == "not_managed"
+    listed = client.get("/containers?usage=0", headers=AUTH).json["containers"]
+    assert [c["name"] for c in listed] == [mine["name"]]
+    assert [c["status"] for c in listed] == ["running"]
+
+
+def test_node_id_is_validated():
+    from agent.config import ConfigError
+
+    with pytest.raises(ConfigError):
+        make_config(node_id="has space")

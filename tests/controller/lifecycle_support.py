@@ -56,7 +56,8 @@ class AgentProcess:
         env = {k: v for k, v in os.environ.items() if not k.startswith("AGENT_")}
         env.update(AGENT_HOST="127.0.0.1", AGENT_PORT=str(self.port), AGENT_TOKEN=self.token,
                    AGENT_IMAGE_ALLOWLIST=image, AGENT_PUBLIC_HOST="127.0.0.1",
-                   AGENT_PUBLISH_ADDRESS="127.0.0.1", AGENT_STOP_TIMEOUT="2")
+                   AGENT_PUBLISH_ADDRESS="127.0.0.1", AGENT_STOP_TIMEOUT="2",
+                   AGENT_NODE_ID=f"test-{self.port}")
         self.process = subprocess.Popen([sys.executable, "-m", "agent.app"], cwd=ROOT, env=env,
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         wait_http(f"{self.url}/livez")

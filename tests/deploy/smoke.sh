@@ -152,6 +152,9 @@ AGENT2_PORT_RANGE=20100-20199
 AGENT_IMAGE_ALLOWLIST=lab-test/busybox
 SESSION_IMAGES=lab-test/busybox:latest=8080
 SCHEDULER_ENABLED=true
+# Reconcile during the session: both agents share this engine, and neither
+# may take the other's session for an orphan.
+RECONCILE_SECONDS=5
 LOG_JSON=true
 GUNICORN_WORKERS=2
 IMAGE_PREFIX=booking-smoke
