@@ -4,7 +4,7 @@
 #   ./deploy.sh                    check prerequisites, create .env secrets when missing,
 #                                  build, start, wait for health, check the first admin,
 #                                  print the URLs (idempotent: run it again after a change)
-#   ./deploy.sh --register-agents  also register the stack's agent1 as a node
+#   ./deploy.sh --register-agents  also register the stack's two agents as nodes
 #   ./deploy.sh --offline-bundle [--archive F.tar.gz]
 #                                  only make wheelhouse/ and frontend/dist/ (on a machine
 #                                  with internet access), to build in an offline lab
