@@ -13,7 +13,6 @@ expects, so that the caller can remove it if the run fails half-way.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import time
