@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Deployment smoke test on the real Docker engine of this machine.
 #
-# Brings the whole docker-compose.yml stack up (project `booking-smoke`, every
-# port on 127.0.0.1), then, through Traefik only: health, the SPA, HTTPS, the
+# Brings the whole docker-compose.yml stack up with ./deploy.sh, the operator's
+# own command, twice (idempotent), then takes it down with `./deploy.sh --down
+# --volumes` (project `booking-smoke`, every port on 127.0.0.1). Between, through
+# Traefik only: health, the SPA, HTTPS, the
 # dashboard, the first admin's login, node registration, a student's booking
 # approved onto agent1 and started by the controller's scheduler at its start
 # time as container booking-<id> (limits, session port), then completed and
@@ -115,9 +117,6 @@ else
 fi
 say "session image lab-test/busybox (tests/dockerimages.py)"
 "$PY" -c 'import docker; from tests.dockerimages import ensure_busybox_image; ensure_busybox_image(docker.from_env())'
-say "wheelhouse/ and frontend/dist/ (deploy/offline-bundle.sh)"
-deploy/offline-bundle.sh 2>&1 | grep -v "^WARNING: Location" || true
-[ -f frontend/dist/index.html ] && [ -n "$(ls wheelhouse/*.whl 2>/dev/null)" ] || fail "offline bundle incomplete"
 
 # --- configuration: random secrets, loopback ports, stand-in images ---------
 read -r HTTP_PORT HTTPS_PORT DASH_PORT < <("$PY" - <<'EOF'
@@ -177,13 +176,15 @@ compose config -q 2>"$WORK/config.err" && [ ! -s "$WORK/config.err" ] \
   || { cat "$WORK/config.err"; fail "compose config with the smoke env"; }
 ok "compose config is clean (.env.example and the smoke env, no warnings)"
 
-# --- build and start -----------------------------------------------------
-say "building the images"
-compose build >"$WORK/build.log" 2>&1 || { tail -40 "$WORK/build.log"; fail "compose build"; }
-ok "controller, agent and frontend images build from the wheelhouse and the prebuilt SPA"
-
-say "starting the stack"
-compose up -d >"$WORK/up.log" 2>&1 || { cat "$WORK/up.log"; fail "compose up"; }
+# --- build and start: the operator's own command ----------------------------
+say "./deploy.sh (bundle, build, start, wait for health, check the first admin)"
+export COMPOSE_PROJECT_NAME="$PROJECT" ENV_FILE COMPOSE_CMD="${COMPOSE[*]}"
+sha_before=$(sha256sum "$ENV_FILE" | cut -d' ' -f1)
+./deploy.sh >"$WORK/deploy.log" 2>&1 || { tail -60 "$WORK/deploy.log"; fail "./deploy.sh"; }
+grep -q "first admin 'admin' logs in through Traefik" "$WORK/deploy.log" \
+  || { tail -30 "$WORK/deploy.log"; fail "./deploy.sh did not see the first admin log in"; }
+[ "$(sha256sum "$ENV_FILE" | cut -d' ' -f1)" = "$sha_before" ] || fail "./deploy.sh changed secrets that were set"
+ok "./deploy.sh builds the images from the wheelhouse and the prebuilt SPA, starts the stack, and the first admin logs in"
 
 wait_healthy() {  # every service's container healthy (all seven have health checks)
   local deadline=$(( $(date +%s) + $1 )) ids id state bad
@@ -201,6 +202,12 @@ wait_healthy() {  # every service's container healthy (all seven have health che
 }
 wait_healthy 180 || fail "all seven services healthy"
 ok "all seven services healthy (each waited for its dependencies' health)"
+
+say "./deploy.sh again (idempotent)"
+./deploy.sh >"$WORK/deploy2.log" 2>&1 || { tail -40 "$WORK/deploy2.log"; fail "a second ./deploy.sh"; }
+[ "$(sha256sum "$ENV_FILE" | cut -d' ' -f1)" = "$sha_before" ] || fail "a second ./deploy.sh changed .env"
+wait_healthy 120 || fail "healthy after a second ./deploy.sh"
+ok "a second ./deploy.sh keeps every secret and leaves the stack healthy"
 
 # --- what the scenario cannot see from outside ---------------------------
 root_procs=""
@@ -236,3 +243,9 @@ wait_healthy 120 || fail "the stack healthy again after the controller crashed"
 [ "$(docker inspect -f '{{.RestartCount}}' "$controller")" -gt "$restarts" ] || fail "controller not restarted"
 curl -fsS "http://127.0.0.1:$HTTP_PORT/api/health" >/dev/null || fail "/api/health after the restart"
 ok "a crashed controller (SIGKILL) is restarted and healthy again behind Traefik"
+
+./deploy.sh --down --volumes >"$WORK/down.log" 2>&1 || { cat "$WORK/down.log"; fail "./deploy.sh --down --volumes"; }
+[ -z "$(docker ps -aq --filter "label=com.docker.compose.project=$PROJECT";
+        docker volume ls -q --filter "label=com.docker.compose.project=$PROJECT")" ] \
+  || fail "./deploy.sh --down --volumes left containers or volumes"
+ok "./deploy.sh --down --volumes removes the stack and its data"
