@@ -27,6 +27,10 @@ def login_rate_limit() -> str:
     return current_app.config["LOGIN_RATE_LIMIT"]
 
 
+def register_rate_limit() -> str:
+    return current_app.config["REGISTER_RATE_LIMIT"]
+
+
 def username_key() -> str:
     body = request.get_json(silent=True)
     username = body.get("username") if isinstance(body, dict) else None
@@ -34,10 +38,11 @@ def username_key() -> str:
 
 
 @blp.route("/register", methods=["POST"])
+@limiter.limit(register_rate_limit, key_func=get_remote_address, scope="register-ip")
 @blp.arguments(RegisterSchema)
 @blp.response(201, TokenPairSchema)
 def register(args):
-    """Register a student account and log it in."""
+    """Register a student account and log it in. Rate-limited per IP."""
     user = accounts.register_student(args["username"], args["email"], args["password"])
     return issue_tokens(user)
 

@@ -409,10 +409,14 @@ def bulk(action: str, ids: list[int], admin: User, **args) -> dict:
 
 
 def at_risk(booking: Booking) -> bool:
-    """An approved booking whose node is unreachable and cannot be woken, or
-    is in maintenance, will not start unless an admin acts."""
+    """An approved booking that will not start unless an admin acts: its node
+    is in maintenance, or offline and cannot be woken, or still offline once
+    the start time has come (a sleeping node that can be woken is expected to
+    be offline until the scheduler wakes it)."""
     if booking.status != BookingStatus.APPROVED or booking.agent is None:
         return False
     if booking.agent.status == AgentStatus.MAINTENANCE:
         return True
-    return booking.agent.status == AgentStatus.OFFLINE
+    if booking.agent.status != AgentStatus.OFFLINE:
+        return False
+    return not booking.agent.wakeable or booking.start_time <= utcnow()

@@ -64,6 +64,7 @@ def _app(database_url, redis_client):
         "RATELIMIT_STORAGE_URI": REDIS_URL,
         "RATELIMIT_KEY_PREFIX": f"test-{uuid.uuid4().hex[:8]}",
         "LOGIN_RATE_LIMIT": "1000 per minute",
+        "REGISTER_RATE_LIMIT": "1000 per minute",
         "JWT_SECRET_KEY": "test-secret-" + "x" * 40,
         "SCHEDULER_ENABLED": False,
         "LOG_LEVEL": "WARNING",

@@ -247,3 +247,16 @@ def test_at_risk_flags_approved_bookings_on_offline_nodes(client, admin_headers,
     body = client.get(f"/api/admin/bookings/{booking.id}", headers=admin_headers).get_json()
     assert body["at_risk"] is True
     assert db.session.get(Booking, booking.id).status == "approved"
+
+
+@pytest.mark.parametrize(("status", "wakeable", "started", "expected"), [
+    ("online", False, False, False), ("maintenance", True, False, True), ("offline", False, False, True),
+    ("offline", True, False, False), ("offline", True, True, True),
+])
+def test_at_risk_rules(client, admin_headers, factory, status, wakeable, started, expected):
+    node = factory.agent(status=status, mac_address="aa:bb:cc:dd:ee:01" if wakeable else None,
+                         broadcast_address="127.0.0.1" if wakeable else None)
+    start = now() - timedelta(minutes=1) if started else now() + timedelta(hours=1)
+    booking = factory.booking(factory.user(), status="approved", agent_id=node.id, start_time=start,
+                              end_time=start + timedelta(hours=2))
+    assert client.get(f"/api/admin/bookings/{booking.id}", headers=admin_headers).get_json()["at_risk"] is expected

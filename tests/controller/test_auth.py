@@ -165,3 +165,10 @@ def test_login_is_rate_limited_per_ip(app, client):
         for i in range(5)
     ]
     assert statuses == [401, 401, 401, 429, 429]
+
+
+def test_registration_is_rate_limited_per_ip(app, client):
+    app.config["REGISTER_RATE_LIMIT"] = "2 per hour"
+    statuses = [register(client, username=f"user{i}", email=f"user{i}@lab.test").status_code for i in range(3)]
+    assert statuses == [201, 201, 429]
+    assert db.session.scalar(db.select(db.func.count()).select_from(User)) == 2
