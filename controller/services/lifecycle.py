@@ -146,8 +146,8 @@ def _apply_start(call: Call, now: datetime) -> str:
             db.session.commit()
             return "started_after_cancel"
         transition(booking, BookingStatus.ACTIVE, None, "started", started_at=utcnow(),
-                    start_attempts=booking.start_attempts + 1, next_attempt_at=None, last_error=None,
-                    **details)
+                   start_attempts=booking.start_attempts + 1, next_attempt_at=None, last_error=None,
+                   **details)
         db.session.commit()
         late_ms = round((booking.started_at - booking.start_time).total_seconds() * 1000)
         log.info("container started",
@@ -163,7 +163,7 @@ def _apply_start(call: Call, now: datetime) -> str:
         reason = (f"The session could not be started on node {call.endpoint.name} "
                   f"after {attempts} attempt{'s' if attempts > 1 else ''}: {call.error.message}")
         transition(booking, BookingStatus.FAILED, None, "failed", failure_reason=reason,
-                    start_attempts=attempts, last_error=call.error.message, next_attempt_at=None)
+                   start_attempts=attempts, last_error=call.error.message, next_attempt_at=None)
         db.session.commit()
         log.warning("booking failed to start", extra={"booking_id": booking.id, "error": call.error.message})
         return "failed"
@@ -204,7 +204,7 @@ def _apply_stop(call: Call, now: datetime) -> str:
     overdue = now >= booking.end_time + timedelta(seconds=config("STOP_DEADLINE_SECONDS"))
     if booking.status == BookingStatus.ACTIVE and overdue:
         transition(booking, BookingStatus.COMPLETED, None, "completed", next_attempt_at=None,
-                    last_error=f"The container could not be confirmed stopped: {call.error.message}")
+                   last_error=f"The container could not be confirmed stopped: {call.error.message}")
     else:
         booking.next_attempt_at = now + _backoff(min(booking.start_attempts + 1, 5))
     db.session.commit()
@@ -220,7 +220,7 @@ def _fail_unstarted(now: datetime) -> int:
         booking = locked_booking(booking_id)
         if booking.status == BookingStatus.APPROVED:
             transition(booking, BookingStatus.FAILED, None, "failed",
-                        failure_reason="The booking's window passed before its session could start.")
+                       failure_reason="The booking's window passed before its session could start.")
         db.session.commit()
     return len(ids)
 
