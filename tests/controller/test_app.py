@@ -3,7 +3,6 @@ SQLite default run end to end as a real process."""
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -15,6 +14,7 @@ import requests
 from controller.extensions import db
 from controller.models import Agent, User
 from tests.controller.helpers import assert_error, booking_payload
+from tests.controller.lifecycle_support import free_port, wait_http
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -109,10 +109,25 @@ def test_spa_is_served_with_a_fallback_for_client_routes(app, client, tmp_path):
     assert_error(client.get("/api/unknown"), 404)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+def launch_controller(env: dict) -> tuple[subprocess.Popen, list[str]]:
+    """`python -m controller.app` as a newcomer runs it: returns the process
+    and what it printed up to "Controller on", once /api/health answers."""
+    proc = subprocess.Popen([sys.executable, "-m", "controller.app"], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    lines = []
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        lines.append(line)
+        if "Controller on" in line or not line:
+            break
+    wait_http(f"http://127.0.0.1:{env['PORT']}/api/health")
+    return proc, lines
+
+
+def stop(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    proc.wait(timeout=20)
 
 
 def test_embedded_default_runs_end_to_end_on_sqlite(tmp_path):
@@ -122,25 +137,12 @@ def test_embedded_default_runs_end_to_end_on_sqlite(tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "ADMIN_PASSWORD")}
     env.update(INSTANCE_DIR=str(tmp_path), PORT=str(port), HOST="127.0.0.1", SCHEDULER_ENABLED="false", LOCAL_AGENT="false",
                PYTHONUNBUFFERED="1")
-    proc = subprocess.Popen([sys.executable, "-m", "controller.app"], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc, lines = launch_controller(env)
     try:
-        password = None
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            line = proc.stdout.readline()
-            if "First admin created" in line:
-                password = line.split("password '")[1].split("'")[0]
-            if "Controller on" in line:
-                break
-        assert password, "the generated admin password was not printed"
+        printed = [line for line in lines if "First admin created" in line]
+        assert len(printed) == 1, "the generated admin password was not printed once"
+        password = printed[0].split("password '")[1].split("'")[0]
         base = f"http://127.0.0.1:{port}"
-        for _ in range(50):
-            try:
-                requests.get(f"{base}/api/health", timeout=1)
-                break
-            except requests.ConnectionError:
-                time.sleep(0.1)
         admin = requests.post(f"{base}/api/auth/login", json={"username": "admin", "password": password},
                               timeout=10).json()
         admin_h = {"Authorization": f"Bearer {admin['access_token']}"}
@@ -156,23 +158,11 @@ def test_embedded_default_runs_end_to_end_on_sqlite(tmp_path):
         assert (approved["status"], approved["agent_id"]) == ("approved", node["id"])
         assert (tmp_path / "booking.db").exists()
     finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+        stop(proc)
     # A second start finds the admin and prints no password.
-    proc = subprocess.Popen([sys.executable, "-m", "controller.app"], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    try:
-        out = []
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            line = proc.stdout.readline()
-            out.append(line)
-            if "Controller on" in line:
-                break
-        assert not any("First admin created" in line for line in out)
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+    proc, lines = launch_controller(env)
+    stop(proc)
+    assert not any("First admin created" in line for line in lines)
 
 
 def test_migrations_match_the_models(app):
@@ -193,24 +183,10 @@ def test_make_run_starts_a_local_node_and_leaves_no_agent_behind(tmp_path, docke
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
     env.update(INSTANCE_DIR=str(tmp_path), PORT=str(port), HOST="127.0.0.1", SCHEDULER_ENABLED="true",
                LOCAL_AGENT_PORT=str(agent_port), ADMIN_PASSWORD="admin-password-1", PYTHONUNBUFFERED="1")
-    proc = subprocess.Popen([sys.executable, "-m", "controller.app"], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc, lines = launch_controller(env)
     try:
-        lines = []
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
-            line = proc.stdout.readline()
-            lines.append(line)
-            if "Controller on" in line:
-                break
         assert any("Local node agent" in line for line in lines), lines
         base = f"http://127.0.0.1:{port}"
-        for _ in range(50):
-            try:
-                requests.get(f"{base}/api/health", timeout=1)
-                break
-            except requests.ConnectionError:
-                time.sleep(0.1)
         token = requests.post(f"{base}/api/auth/login", json={"username": "admin", "password": "admin-password-1"},
                               timeout=10).json()["access_token"]
         nodes = requests.get(f"{base}/api/admin/agents", headers={"Authorization": f"Bearer {token}"},
@@ -221,7 +197,6 @@ def test_make_run_starts_a_local_node_and_leaves_no_agent_behind(tmp_path, docke
         children = psutil.Process(proc.pid).children(recursive=True)
         assert children
     finally:
-        proc.terminate()
-        proc.wait(timeout=20)
+        stop(proc)
     gone, alive = psutil.wait_procs(children, timeout=15)
     assert alive == []
