@@ -12,9 +12,7 @@ Needs a Docker engine and busybox-static; traffic stays on 127.0.0.1.
 from __future__ import annotations
 
 import argparse
-import os
 import secrets
-import socket
 import subprocess
 import sys
 import time
@@ -26,66 +24,25 @@ import requests
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.common import percentile  # noqa: E402
 from tests.dockerimages import BUSYBOX_HTTP_PORT, ensure_busybox_image  # noqa: E402
+from tests.processes import AgentProcess  # noqa: E402
 
 MAX_CYCLES = 50
 BENCH_LABEL = "lab.bench=agent_start_stop"
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
-    return ordered[index]
-
-
-def start_agent(token: str) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AGENT_")}
-    env.update(
-        PYTHONPATH=str(ROOT),
-        AGENT_TOKEN=token,
-        AGENT_HOST="127.0.0.1",
-        AGENT_PORT=str(port),
-        AGENT_PUBLISH_ADDRESS="127.0.0.1",
-        AGENT_PUBLIC_HOST="127.0.0.1",
-        AGENT_IMAGE_ALLOWLIST="lab-test/*",
-    )
-    process = subprocess.Popen(
-        [sys.executable, "-m", "agent.app"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            requests.get(f"{url}/livez", timeout=1)
-            return process, url
-        except requests.ConnectionError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                raise SystemExit("the agent did not start") from None
-            time.sleep(0.1)
-
 
 def run(cycles: int, deadline_s: float) -> dict[str, list[float]]:
     client = docker.from_env(timeout=60)
     image = ensure_busybox_image(client)
-    token = secrets.token_urlsafe(32)
-    auth = {"Authorization": f"Bearer {token}"}
+    agent = AgentProcess("lab-test/*")
+    auth = {"Authorization": f"Bearer {agent.token}"}
     run_id = secrets.token_hex(4)
     timings: dict[str, list[float]] = {
         k: [] for k in ("agent_start", "agent_stop", "bare_start", "bare_stop")
     }
-    process, url = start_agent(token)
+    url = agent.url
     end = time.monotonic() + deadline_s
     try:
         for i in range(cycles):
@@ -132,8 +89,7 @@ def run(cycles: int, deadline_s: float) -> dict[str, list[float]]:
             subprocess.run(["docker", "rm", "-f", container_id], check=True, capture_output=True, timeout=60)
             timings["bare_stop"].append(time.perf_counter() - t0)
     finally:
-        process.terminate()
-        process.wait(timeout=30)
+        agent.stop()
         for container in client.containers.list(all=True, filters={"label": BENCH_LABEL}):
             container.remove(force=True)
         for container in client.containers.list(all=True, filters={"name": f"bench-{run_id}-"}):

@@ -28,16 +28,12 @@ import psycopg2
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.controller.lifecycle_support import AgentProcess, ControllerProcess  # noqa: E402
+from bench.common import percentile  # noqa: E402
 from tests.dockerimages import ensure_busybox_image  # noqa: E402
+from tests.processes import AgentProcess, ControllerProcess  # noqa: E402
 
 PG = "postgresql://postgres@127.0.0.1:5432"
 MAX_BOOKINGS = 40
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))]
 
 
 def admin_sql(sql: str) -> None:

@@ -25,6 +25,7 @@ import socket
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -53,6 +54,9 @@ JOBS = (
     JobSpec("wake", "WOL_CHECK_SECONDS", lifecycle.wake_nodes),
     JobSpec("reconcile", "RECONCILE_SECONDS", lifecycle.reconcile),
 )
+# Runs start this long after a second boundary (clock reads and the query's
+# own `now` must be past a start time set on the boundary).
+TICK_OFFSET_MS = 20
 # tick and reconcile both act on containers; they never run at the same time.
 CONTAINER_JOBS = {"tick", "reconcile"}
 
@@ -176,7 +180,7 @@ class SchedulerService:
         for job in JOBS:
             seconds = float(self.app.config[job.interval_setting])
             scheduler.add_job(self._run, "interval", seconds=seconds, args=[job], id=job.name,
-                              name=job.name, next_run_time=utcnow())
+                              name=job.name, next_run_time=first_run(seconds))
         scheduler.start()
         self.scheduler = scheduler
 
@@ -210,6 +214,16 @@ class SchedulerService:
         finally:
             if guard is not None:
                 guard.release()
+
+
+def first_run(interval_seconds: float) -> datetime:
+    """Runs of whole-second intervals land just after each second boundary,
+    where booking start times lie (the UI books in minutes), so a booking
+    waits at most a few milliseconds for the tick, not up to a whole interval."""
+    now = utcnow()
+    if interval_seconds < 1 or interval_seconds != int(interval_seconds):
+        return now
+    return now.replace(microsecond=0) + timedelta(seconds=1, milliseconds=TICK_OFFSET_MS)
 
 
 def run_recorded(job: JobSpec) -> dict | None:

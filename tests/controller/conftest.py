@@ -19,8 +19,8 @@ from controller import create_app
 from controller.extensions import db, limiter
 from controller.models import Agent, Booking, BookingStatus, Role, User, utcnow
 from controller.services.accounts import hash_password
-from tests.controller.lifecycle_support import AgentProcess, docker_client_or_none, remove_booking_containers
 from tests.dockerimages import BUSYBOX_HTTP_PORT, ensure_busybox_image
+from tests.processes import AgentProcess, docker_client_or_none, remove_booking_containers
 from tests.support import require
 
 PG_ADMIN_DSN = os.environ.get("TEST_PG_ADMIN_DSN", "postgresql://postgres@127.0.0.1:5432/test")

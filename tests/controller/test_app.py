@@ -14,7 +14,7 @@ import requests
 from controller.extensions import db
 from controller.models import Agent, User
 from tests.controller.helpers import assert_error, booking_payload
-from tests.controller.lifecycle_support import free_port, wait_http
+from tests.processes import free_port, wait_http
 
 ROOT = Path(__file__).resolve().parents[2]
 

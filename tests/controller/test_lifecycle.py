@@ -12,7 +12,7 @@ from controller.models import Agent, AuditEvent, Booking, utcnow
 from controller.services import lifecycle
 from controller.utils import wol
 from tests.controller.conftest import bearer
-from tests.controller.lifecycle_support import UdpListener, free_port
+from tests.processes import UdpListener, free_port
 
 S = timedelta(seconds=1)
 
@@ -192,3 +192,13 @@ def test_scheduler_state_is_visible_to_admins(client, admin_headers, lab, factor
     assert body["jobs"][0]["runs"] == 1 and body["jobs"][0]["last_ok"] is True
     assert len(body["next_actions"]["starts"]) == 1
     assert body["this_process"]["is_leader"] is False
+
+
+def test_whole_second_jobs_run_just_after_each_second_boundary():
+    from controller.utils.scheduler import TICK_OFFSET_MS, first_run
+
+    before = utcnow()
+    first = first_run(1)
+    assert first > before and first - before <= timedelta(seconds=1, milliseconds=TICK_OFFSET_MS)
+    assert first.microsecond == TICK_OFFSET_MS * 1000
+    assert first_run(0.5) - before < timedelta(seconds=0.5)

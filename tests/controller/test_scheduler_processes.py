@@ -9,7 +9,7 @@ import pytest
 
 from controller.extensions import db
 from controller.models import AuditEvent, Booking, SchedulerLeader, utcnow
-from tests.controller.lifecycle_support import ControllerProcess
+from tests.processes import ControllerProcess
 
 S = timedelta(seconds=1)
 

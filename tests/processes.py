@@ -1,5 +1,5 @@
-"""Real parts for the lifecycle tests: the Docker engine, the test image, a
-real agent process, controller processes, and a UDP listener for Wake-on-LAN."""
+"""Real processes and listeners for tests and benchmarks: the Docker engine,
+a real agent process, controller processes, and a UDP listener for Wake-on-LAN."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import requests
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 MANAGED_LABEL = "lab.booking.managed"
 BOOKING_LABEL = "lab.booking.id"
 
