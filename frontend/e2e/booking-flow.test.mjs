@@ -241,6 +241,10 @@ describe('booking flow in Chromium', { skip: missing ? missing : false }, () => 
     }
   });
 
+  test('no page threw or broke the content security policy', () => {
+    assert.deepEqual([...student.problems, ...admin.problems], []);
+  });
+
   test('signing out ends the session', async () => {
     const { page } = student;
     await page.getByRole('button', { name: 'Sign out' }).click();

@@ -148,11 +148,18 @@ export async function openBrowser({ viewport = { width: 1280, height: 800 }, tim
   });
   const page = context.pages()[0] || (await context.newPage());
   page.setDefaultTimeout(15_000);
+  // Script errors and Content-Security-Policy violations seen by this browser.
+  const problems = [];
+  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+  page.on('console', (message) => {
+    if (message.type() === 'error' && /Content.Security.Policy/i.test(message.text()))
+      problems.push(`CSP: ${message.text()}`);
+  });
   const close = async () => {
     await context.close();
     rmSync(profile, { recursive: true, force: true });
   };
-  return { context, page, close };
+  return { context, page, close, problems };
 }
 
 export async function screenshot(page, name) {

@@ -104,6 +104,7 @@ def test_spa_is_served_with_a_fallback_for_client_routes(app, client, tmp_path):
     assert client.get("/").get_data(as_text=True) == "<div id=root></div>"
     assert client.get("/admin/bookings").get_data(as_text=True) == "<div id=root></div>"
     assert client.get("/app.js").get_data(as_text=True) == "console.log(1)"
+    assert "script-src 'self'" in client.get("/").headers["Content-Security-Policy"]
     assert client.get("/../../etc/passwd").status_code in (200, 404)
     assert "root:" not in client.get("/../../etc/passwd").get_data(as_text=True)
     assert_error(client.get("/api/unknown"), 404)
