@@ -112,6 +112,7 @@ def main(env_file: str, containers_file: str | None = None) -> int:
             page = http.get(f"{base}{path}", timeout=10)
             assert page.status_code == 200 and '<div id="root">' in page.text, (path, page.status_code)
             assert page.headers.get("Server", "").startswith("nginx"), page.headers.get("Server")
+            assert "script-src 'self'" in page.headers.get("Content-Security-Policy", ""), page.headers
         api = http.get(f"{base}/api/health", timeout=10)
         assert api.headers.get("Server", "").startswith("gunicorn"), api.headers.get("Server")
 
