@@ -47,7 +47,10 @@ build_base() {
   mirror=$(debian_mirror)
   rootfs=$(mktemp -d /tmp/standin-rootfs.XXXXXX)
   log "debootstrap bookworm from $mirror"
+  # One retry: a mirror hiccup should not fail a whole CI run.
   debootstrap --variant=minbase bookworm "$rootfs" "$mirror" >"$rootfs.log" 2>&1 \
+    || { log "debootstrap failed; retrying once"; rm -rf "$rootfs"; mkdir -p "$rootfs"
+         debootstrap --variant=minbase bookworm "$rootfs" "$mirror" >"$rootfs.log" 2>&1; } \
     || { tail -20 "$rootfs.log"; exit 1; }
   # apt inside the image uses the same mirror (plus security updates when it is deb.debian.org).
   {
@@ -68,9 +71,12 @@ build_one() {  # build_one IMAGE DOCKERFILE-DIR
   local image=$1 dir=$2
   if have "$image"; then log "$image present"; return; fi
   log "building $image"
-  docker build -q --network host --label "$LABEL" -t "$image" "$dir" >/tmp/standin-build.$$.${image//[\/:]/_}.log 2>&1 \
-    || { cat /tmp/standin-build.$$.${image//[\/:]/_}.log; return 1; }
-  rm -f /tmp/standin-build.$$.${image//[\/:]/_}.log
+  local build_log=/tmp/standin-build.$$.${image//[\/:]/_}.log
+  docker build -q --network host --label "$LABEL" -t "$image" "$dir" >"$build_log" 2>&1 \
+    || { log "building $image failed; retrying once"
+         docker build -q --network host --label "$LABEL" -t "$image" "$dir" >"$build_log" 2>&1; } \
+    || { cat "$build_log"; return 1; }
+  rm -f "$build_log"
 }
 
 build_traefik() {
