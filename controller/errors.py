@@ -138,9 +138,21 @@ class ApiWithJsonErrors(Api):
 
 
 def register_error_handlers(app) -> None:
+    from sqlalchemy.exc import DisconnectionError, OperationalError
+
+    from controller.extensions import db
+
     @app.errorhandler(AppError)
     def handle_app_error(error: AppError):
         return error_response(error.status, error.code, error.message, error.details)
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(DisconnectionError)
+    def handle_database_down(error: Exception):
+        db.session.rollback()
+        log.error("database unavailable", exc_info=error)
+        return error_response(503, "service_unavailable", "The database is unavailable; try again shortly.",
+                              headers={"Retry-After": "5"})
 
     @app.errorhandler(Exception)
     def handle_unexpected(error: Exception):

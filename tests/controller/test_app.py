@@ -38,6 +38,20 @@ def test_unexpected_errors_answer_a_bare_500_without_a_trace(app, client, studen
     assert "secret" not in json.dumps(body)
 
 
+def test_a_database_outage_is_a_503_not_a_500(client, student_headers, monkeypatch):
+    from sqlalchemy.exc import OperationalError
+
+    from controller.services import bookings
+
+    def unreachable(*_args, **_kwargs):
+        raise OperationalError("SELECT 1", {}, Exception("connection refused"))
+
+    monkeypatch.setattr(bookings, "student_bookings", unreachable)
+    response = client.get("/api/student/bookings", headers=student_headers)
+    body = assert_error(response, 503, "service_unavailable")
+    assert response.headers["Retry-After"] == "5" and "refused" not in json.dumps(body)
+
+
 def test_openapi_spec_documents_the_contract(client):
     spec = client.get("/api/openapi.json").get_json()
     paths = spec["paths"]
