@@ -257,6 +257,19 @@ class AdminBookingQuerySchema(PageArgsSchema):
         return data
 
 
+class StrictBoolean(fields.Boolean):
+    """A JSON true or false: no "yes", 1 or "on"."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, bool):
+            raise self.make_error("invalid", input=value)
+        return value
+
+
+class UserStatusSchema(Schema):
+    is_active = StrictBoolean(required=True)
+
+
 class UserQuerySchema(PageArgsSchema):
     q = fields.String(load_default=None, validate=validate.Length(max=64))
 

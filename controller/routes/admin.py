@@ -24,6 +24,8 @@ from controller.schemas import (
     StatsSchema,
     UserPageSchema,
     UserQuerySchema,
+    UserSchema,
+    UserStatusSchema,
 )
 from controller.security import admin_required
 from controller.services import accounts, agents, audit, bookings, stats
@@ -139,6 +141,15 @@ def set_agent_status(args, agent_id):
 def list_users(args):
     """Users, searchable by username or email."""
     return accounts.list_users(args["q"], args["page"], args["per_page"])
+
+
+@blp.route("/users/<int:user_id>/status", methods=["POST"])
+@admin_required
+@blp.arguments(UserStatusSchema)
+@blp.response(200, UserSchema)
+def set_user_status(args, user_id):
+    """Enable or disable an account (disabling cancels its pending and approved bookings)."""
+    return accounts.set_active(user_id, current_user, args["is_active"])
 
 
 @blp.route("/stats", methods=["GET"])

@@ -116,3 +116,24 @@ def list_users(query: str | None, page: int, per_page: int) -> dict:
         pattern = f"%{query.lower()}%"
         stmt = stmt.where(func.lower(User.username).like(pattern) | func.lower(User.email).like(pattern))
     return paginate(stmt.order_by(User.username), page, per_page)
+
+
+def set_active(user_id: int, admin: User, is_active: bool) -> User:
+    """Enable or disable an account. A disabled user can neither log in nor
+    use a token they hold, and their pending and approved bookings are
+    cancelled (running sessions are left to the admin). An admin cannot
+    disable themselves, so the lab always keeps one. Raises NotFound, Conflict."""
+    from controller.services import bookings
+
+    user = get_user(user_id)
+    if user.id == admin.id and not is_active:
+        raise Conflict("You cannot disable your own account.")
+    if user.is_active == is_active:
+        return user
+    user.is_active = is_active
+    audit.record("user", user.id, "enabled" if is_active else "disabled", admin.id,
+                 {"is_active": not is_active}, {"is_active": is_active})
+    db.session.commit()
+    if not is_active:
+        bookings.cancel_open_bookings_of(user, admin)
+    return user

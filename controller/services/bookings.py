@@ -385,6 +385,21 @@ def cancel_by_admin(booking_id: int, admin: User, reason: str | None = None) -> 
     return booking
 
 
+def cancel_open_bookings_of(user: User, admin: User) -> int:
+    """Cancel a user's pending and approved bookings (their account was
+    disabled); each is cancelled in its own transaction and audited."""
+    ids = list(db.session.scalars(db.select(Booking.id).where(
+        Booking.user_id == user.id, Booking.status.in_(STUDENT_CANCELLABLE))))
+    for booking_id in ids:
+        with capacity.capacity_transaction():
+            booking = locked_booking(booking_id)
+            if booking.status in STUDENT_CANCELLABLE:
+                transition(booking, BookingStatus.CANCELLED, admin.id, "cancelled",
+                           admin_notes="Cancelled because the account was disabled.")
+            db.session.commit()
+    return len(ids)
+
+
 BULK_ACTIONS = {
     "approve": lambda booking_id, admin, args: approve(booking_id, admin, args.get("agent_id")),
     "reject": lambda booking_id, admin, args: reject(booking_id, admin, args["reason"]),

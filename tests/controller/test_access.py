@@ -29,6 +29,7 @@ ADMIN_ENDPOINTS = [
     ("PATCH", "/api/admin/agents/{agent}", {"cpu_cores": 16}),
     ("POST", "/api/admin/agents/{agent}/status", {"status": "maintenance"}),
     ("GET", "/api/admin/users", None),
+    ("POST", "/api/admin/users/{owner_id}/status", {"is_active": True}),
     ("GET", "/api/admin/stats", None),
 ]
 
@@ -38,7 +39,7 @@ def world(factory):
     agent = factory.agent()
     owner = factory.user()
     booking = factory.booking(owner)
-    return {"agent": agent.id, "booking": booking.id, "owner": owner}
+    return {"agent": agent.id, "booking": booking.id, "owner": owner, "owner_id": owner.id}
 
 
 def call(client, method, path, body, world, headers):

@@ -260,3 +260,41 @@ def test_at_risk_rules(client, admin_headers, factory, status, wakeable, started
     booking = factory.booking(factory.user(), status="approved", agent_id=node.id, start_time=start,
                               end_time=start + timedelta(hours=2))
     assert client.get(f"/api/admin/bookings/{booking.id}", headers=admin_headers).get_json()["at_risk"] is expected
+
+
+def test_disabling_a_student_locks_them_out_and_cancels_their_open_bookings(client, admin, admin_headers, factory):
+    from tests.controller.conftest import bearer
+
+    node = factory.agent()
+    student = factory.user()
+    headers = bearer(student)
+    pending = factory.booking(student)
+    approved = factory.booking(student, start_in=timedelta(days=1), status="approved", agent_id=node.id)
+    active = factory.booking(student, start_in=timedelta(days=2), status="active", agent_id=node.id)
+    response = client.post(f"/api/admin/users/{student.id}/status", headers=admin_headers, json={"is_active": False})
+    assert response.status_code == 200 and response.get_json()["is_active"] is False
+    assert_error(client.get("/api/auth/me", headers=headers), 401)
+    db.session.expire_all()
+    assert [db.session.get(Booking, b.id).status for b in (pending, approved, active)] == [
+        "cancelled", "cancelled", "active"]
+    event = db.session.scalar(db.select(AuditEvent).where(AuditEvent.entity_type == "user",
+                                                          AuditEvent.action == "disabled"))
+    assert event.actor_id == admin.id
+    enabled = client.post(f"/api/admin/users/{student.id}/status", headers=admin_headers, json={"is_active": True})
+    assert enabled.get_json()["is_active"] is True
+    assert client.get("/api/auth/me", headers=bearer(student)).status_code == 200
+
+
+@pytest.mark.parametrize("body", [{}, {"is_active": "no"}, {"is_active": 0}, {"is_active": None}, {"active": False}])
+def test_user_status_rejects_bad_bodies(client, admin_headers, factory, body):
+    student = factory.user()
+    assert_error(client.post(f"/api/admin/users/{student.id}/status", headers=admin_headers, json=body), 422)
+
+
+def test_an_admin_cannot_disable_themselves(client, admin, admin_headers):
+    assert_error(client.post(f"/api/admin/users/{admin.id}/status", headers=admin_headers,
+                             json={"is_active": False}), 409, "conflict")
+
+
+def test_disabling_an_unknown_user_is_404(client, admin_headers):
+    assert_error(client.post("/api/admin/users/999/status", headers=admin_headers, json={"is_active": False}), 404)
