@@ -15,6 +15,11 @@ const dayFmt = new Intl.DateTimeFormat(undefined, {
   day: 'numeric',
   month: 'short',
 });
+const dateFmt = new Intl.DateTimeFormat(undefined, {
+  day: 'numeric',
+  month: 'short',
+  year: 'numeric',
+});
 
 export function formatDateTime(iso) {
   if (!iso) return '—';
@@ -24,6 +29,13 @@ export function formatDateTime(iso) {
 
 export function formatTime(iso) {
   return iso ? timeFmt.format(new Date(iso)) : '—';
+}
+
+/** "27 Nov 2026" in local time. */
+export function formatDate(iso) {
+  if (!iso) return '—';
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? '—' : dateFmt.format(d);
 }
 
 export function formatDay(date) {
@@ -89,6 +101,14 @@ export function formatRelative(iso, now = Date.now()) {
   if (diff < 3_600_000) return `${Math.round(diff / 60_000)} min ago`;
   if (diff < 86_400_000) return `${Math.round(diff / 3_600_000)} h ago`;
   return `${Math.round(diff / 86_400_000)} d ago`;
+}
+
+/** "4 s ago" under two minutes, then like formatRelative. */
+export function formatSecondsAgo(iso, now = Date.now()) {
+  if (!iso) return 'never';
+  const seconds = Math.max(0, Math.round((now - new Date(iso).getTime()) / 1000));
+  if (seconds < 120) return `${seconds} s ago`;
+  return formatRelative(iso, now);
 }
 
 export function percent(fraction) {

@@ -8,12 +8,18 @@ export async function getUsers({ q = '', page = 1, perPage = 20 } = {}) {
   return data;
 }
 
-/** Usernames matching `q`, for the user filter's suggestions. */
-export function useUsers(params) {
+export const usersKey = ['admin', 'users'];
+
+/**
+ * Users matching `q` (username or email), one page at a time. Defaults suit the user
+ * filter's suggestions; the Users page passes `options` to poll and keep the last page.
+ */
+export function useUsers(params, options = {}) {
   return useQuery({
-    queryKey: ['admin', 'users', params],
+    queryKey: [...usersKey, params],
     queryFn: () => getUsers(params),
     staleTime: 60_000,
     meta: { silent: true },
+    ...options,
   });
 }
