@@ -9,6 +9,7 @@ const ADMIN_TABS = [
   { to: '/admin', label: 'Overview', end: true },
   { to: '/admin/bookings', label: 'Bookings' },
   { to: '/admin/nodes', label: 'Nodes' },
+  { to: '/admin/users', label: 'Users' },
 ];
 
 export function AppLayout({ admin = false }) {

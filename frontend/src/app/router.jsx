@@ -12,6 +12,7 @@ import { StudentDashboardRoute } from './routes/student-dashboard';
 const AdminOverviewRoute = lazy(() => import('./routes/admin/overview'));
 const AdminBookingsRoute = lazy(() => import('./routes/admin/bookings'));
 const AdminNodesRoute = lazy(() => import('./routes/admin/nodes'));
+const AdminUsersRoute = lazy(() => import('./routes/admin/users'));
 
 const page = (element) => <Suspense fallback={<LoadingBlock />}>{element}</Suspense>;
 
@@ -54,6 +55,7 @@ export function AppRoutes() {
         <Route index element={page(<AdminOverviewRoute />)} />
         <Route path="bookings" element={page(<AdminBookingsRoute />)} />
         <Route path="nodes" element={page(<AdminNodesRoute />)} />
+        <Route path="users" element={page(<AdminUsersRoute />)} />
       </Route>
       <Route path="*" element={<NotFoundRoute />} />
     </Routes>

@@ -48,6 +48,14 @@ function stubEverything(user) {
     'GET /admin/stats': stats,
     'GET /admin/agents': { items: [] },
     'GET /admin/bookings': page([]),
+    'GET /admin/users': page([user]),
+    'GET /admin/scheduler': {
+      enabled: false,
+      leader: null,
+      this_process: { holder: null, is_leader: false },
+      jobs: [],
+      next_actions: { starts: [], stops: [], wakes: [] },
+    },
     'POST /auth/logout': { message: 'bye' },
   });
 }
@@ -59,6 +67,7 @@ describe('role guard', () => {
     ['/admin', student, '/'],
     ['/admin/bookings', student, '/'],
     ['/admin/nodes', student, '/'],
+    ['/admin/users', student, '/'],
     ['/', admin, '/admin'],
     ['/login', admin, '/admin'],
     ['/login', student, '/'],
@@ -69,11 +78,14 @@ describe('role guard', () => {
     await waitFor(() => expect(location()).toBe(expected));
   });
 
-  test.each(['/', '/admin', '/admin/bookings'])('signed out, %s goes to /login', async (route) => {
-    renderWithProviders(null, { route, routes: <AppRoutes /> });
-    await waitFor(() => expect(location()).toBe('/login'));
-    expect(screen.getByRole('heading', { name: 'Sign in' })).toBeInTheDocument();
-  });
+  test.each(['/', '/admin', '/admin/bookings', '/admin/users'])(
+    'signed out, %s goes to /login',
+    async (route) => {
+      renderWithProviders(null, { route, routes: <AppRoutes /> });
+      await waitFor(() => expect(location()).toBe('/login'));
+      expect(screen.getByRole('heading', { name: 'Sign in' })).toBeInTheDocument();
+    },
+  );
 
   test('a student never sees the admin navigation', async () => {
     stubEverything(student);
@@ -89,6 +101,21 @@ describe('role guard', () => {
     renderWithProviders(null, { route: '/', user: admin, routes: <AppRoutes /> });
     expect(await screen.findByRole('heading', { name: 'Lab overview' })).toBeInTheDocument();
     expect(screen.getAllByRole('navigation', { name: 'Admin sections' }).length).toBeGreaterThan(0);
+    expect(await screen.findByText('The scheduler is off')).toBeInTheDocument();
+  });
+
+  test('an admin reaches the Users page from its tab', async () => {
+    stubEverything(admin);
+    const { user } = renderWithProviders(null, {
+      route: '/admin',
+      user: admin,
+      routes: <AppRoutes />,
+    });
+    await screen.findByRole('heading', { name: 'Lab overview' });
+    await user.click(screen.getAllByRole('link', { name: 'Users' })[0]);
+    expect(await screen.findByRole('heading', { name: 'Users', level: 1 })).toBeInTheDocument();
+    expect(location()).toBe('/admin/users');
+    expect(await screen.findByText('root@uni.example', { selector: 'td' })).toBeInTheDocument();
   });
 });
 

@@ -1,6 +1,7 @@
 import { Link } from 'react-router';
 import { UtilisationChart } from '@/features/admin/components/utilisation-chart';
 import { StatCards } from '@/features/admin/components/stat-cards';
+import { SchedulerPanel } from '@/features/admin/components/scheduler-panel';
 import { Timeline } from '@/features/admin/components/timeline';
 import { useStats } from '@/features/admin/api/get-stats';
 import { useAgents } from '@/features/agents/api/get-agents';
@@ -35,6 +36,7 @@ export default function AdminOverviewRoute() {
       )}
       <UtilisationChart days={stats.data?.utilisation_next_7_days} loading={stats.isPending} />
       <Timeline agents={agents.data?.items || []} />
+      <SchedulerPanel />
     </div>
   );
 }
