@@ -318,26 +318,29 @@ class DockerRuntime:
                 f"Image {spec.image!r} is not on this node's allow-list.",
                 {"image": spec.image, "allowlist": list(self.config.image_allowlist)},
             )
-        with self._alloc_lock:
-            existing = self.inspect(spec.name)
-            if existing is not None:
-                adopted = self._adopt(existing, spec)
-                if adopted is not None:
-                    return adopted, False
-            if not self.image_status(spec.image)["present"]:
-                raise ImageNotPresent(
-                    f"Image {spec.image!r} is allowed but not present on this node;"
-                    " an administrator must load or pull it first.",
-                    {"image": spec.image},
+        tried: set[int] = set()
+        for _attempt in range(_START_ATTEMPTS):
+            # Choosing a port and GPUs and creating the container happen under
+            # the lock (the labels of created containers record what they
+            # hold); starting it does not, so sessions start in parallel.
+            with self._alloc_lock:
+                existing = self.inspect(spec.name)
+                if existing is not None:
+                    adopted = self._adopt(existing, spec)
+                    if adopted is not None:
+                        return adopted, False
+                if not self.image_status(spec.image)["present"]:
+                    raise ImageNotPresent(
+                        f"Image {spec.image!r} is allowed but not present on this node;"
+                        " an administrator must load or pull it first.",
+                        {"image": spec.image},
+                    )
+                summaries = self._managed_summaries()
+                gpus = choose_gpus(
+                    [gpu["uuid"] for gpu in self._gpu_inventory()],
+                    self.gpu_assignments(),
+                    spec.gpu_count,
                 )
-            summaries = self._managed_summaries()
-            gpus = choose_gpus(
-                [gpu["uuid"] for gpu in self._gpu_inventory()],
-                self.gpu_assignments(),
-                spec.gpu_count,
-            )
-            tried: set[int] = set()
-            for _attempt in range(_START_ATTEMPTS):
                 host_port = self._free_port(summaries, tried) if spec.port else None
                 try:
                     container_id = self._create(spec, host_port, gpus)
@@ -350,16 +353,18 @@ class DockerRuntime:
                     if adopted is None:
                         raise
                     return adopted, False
-                try:
-                    self._docker("start", container_id)
-                except (DockerRejected, DockerUnavailable) as exc:
-                    self._remove_quietly(container_id)
-                    if host_port is not None and _port_busy(exc):
-                        tried.add(host_port)
-                        continue
-                    raise
-                return self.describe(self.inspect(container_id) or {"Id": container_id}), True
-            raise NoFreePort("Could not bind a host port after several attempts.", {"tried": sorted(tried)})
+            try:
+                self._docker("start", container_id)
+            except DockerConflict:
+                pass  # a concurrent start of the same booking got there first
+            except (DockerRejected, DockerUnavailable) as exc:
+                self._remove_quietly(container_id)
+                if host_port is not None and _port_busy(exc):
+                    tried.add(host_port)
+                    continue
+                raise
+            return self.describe(self.inspect(container_id) or {"Id": container_id}), True
+        raise NoFreePort("Could not bind a host port after several attempts.", {"tried": sorted(tried)})
 
     def _adopt(self, attrs: dict, spec: SessionSpec) -> dict | None:
         """Reuse the booking's existing container, or return None when it was removed."""
