@@ -161,6 +161,11 @@ describe('booking flow in Chromium', { skip: missing ? missing : false }, () => 
 
     await page.getByRole('link', { name: 'Overview' }).click();
     await page.getByRole('button', { name: /booking \d+, approved/ }).waitFor();
+    // The e2e controller runs with SCHEDULER_ENABLED=false: the panel says so.
+    const scheduler = page.getByRole('region', { name: 'Scheduler' });
+    await scheduler.getByText('The scheduler is off').waitFor();
+    await scheduler.getByText('1 approved booking is waiting to start.').waitFor();
+    assert.equal(await scheduler.getByRole('listitem', { name: /^Job / }).count(), 0);
     await screenshot(page, 'admin-overview-desktop');
   });
 
@@ -224,6 +229,7 @@ describe('booking flow in Chromium', { skip: missing ? missing : false }, () => 
           ['/admin', 'admin-overview-phone'],
           ['/admin/bookings', 'admin-bookings-phone'],
           ['/admin/nodes', 'admin-nodes-phone'],
+          ['/admin/users', 'admin-users-phone'],
         ],
       ],
     ]) {
@@ -239,6 +245,59 @@ describe('booking flow in Chromium', { skip: missing ? missing : false }, () => 
         await screenshot(b.page, name);
       }
     }
+  });
+
+  test('an admin disables a student, who is signed out at their next action; re-enabling lets them back', async () => {
+    const a = admin.page;
+    await a.setViewportSize(DESKTOP);
+    await a.getByRole('link', { name: 'Users' }).click();
+    await a.waitForURL(url('/admin/users'));
+    const own = a.getByRole('row', { name: new RegExp(`^${ADMIN.username}`) });
+    await own.getByText('you', { exact: true }).waitFor();
+    assert.equal(await own.getByRole('button').count(), 0, 'no button on the own row');
+
+    await a.getByLabel('Search by username or email').fill(STUDENT.username.slice(0, 8));
+    await a.getByText('1 account match').waitFor();
+    const row = a.getByRole('row', { name: new RegExp(`^${STUDENT.username}`) });
+    await row.getByText('Active').waitFor();
+    // Keyboard only: focus the action, open the dialog with Enter, confirm.
+    await row.getByRole('button', { name: `Disable ${STUDENT.username}` }).focus();
+    await a.keyboard.press('Enter');
+    const dialog = a.getByRole('dialog', { name: `Disable ${STUDENT.username}?` });
+    await dialog.getByText(/pending and approved bookings will be cancelled/).waitFor();
+    await screenshot(a, 'admin-users-disable-dialog-desktop');
+    await dialog.getByRole('button', { name: 'Disable account' }).click();
+    await a.getByText(`${STUDENT.username} is disabled`, { exact: false }).waitFor();
+    await row.getByText('Disabled').waitFor();
+    await a.getByLabel('Search by username or email').fill('');
+    await a.getByText('2 accounts in total').waitFor();
+    await screenshot(a, 'admin-users-desktop');
+
+    // Their approved booking was cancelled with the account.
+    const { access_token } = await controller.api('POST', '/auth/login', { body: ADMIN });
+    const { items } = await controller.api('GET', `/admin/bookings?q=${STUDENT.username}`, {
+      token: access_token,
+    });
+    assert.deepEqual(items.map((b) => b.status).sort(), ['cancelled', 'rejected']);
+
+    // The student's next request ends the session, and signing in again is refused.
+    const { page } = student;
+    await page.getByLabel('Date').fill(dayInTz(3));
+    await page.getByLabel('Start time').fill('09:00'); // the availability check is refused
+    await page.waitForURL('**/login');
+    assert.equal(await page.evaluate(() => localStorage.getItem('booking.access_token')), null);
+    await page.getByLabel('Username').fill(STUDENT.username);
+    await page.getByLabel('Password', { exact: true }).fill(STUDENT.password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByText('Wrong username or password.').waitFor();
+
+    await a.getByRole('button', { name: `Enable ${STUDENT.username}` }).click();
+    await a.getByText(`${STUDENT.username} can sign in again.`).waitFor();
+    await row.getByText('Active').waitFor();
+
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL(url('/'));
+    await page.getByRole('heading', { name: new RegExp(`Hi ${STUDENT.username}`) }).waitFor();
   });
 
   test('no page threw or broke the content security policy', () => {

@@ -164,7 +164,6 @@ export function UsersTable() {
                         <Button
                           size="sm"
                           variant="secondary"
-                          className="text-rose-700"
                           disabled={u._optimistic}
                           onClick={() => setConfirming(u)}
                           aria-label={`Disable ${u.username}`}
