@@ -49,7 +49,7 @@ def init_jwt_callbacks() -> None:
 
     @jwt.user_lookup_error_loader
     def user_gone(_header, _payload):
-        return error_response(401, "unauthorized", "This account no longer exists or is disabled.")
+        return error_response(401, "account_disabled", "This account is disabled or no longer exists.")
 
     @jwt.token_in_blocklist_loader
     def check_revoked(_header, payload):

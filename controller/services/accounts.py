@@ -8,7 +8,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 
-from controller.errors import Conflict, Unauthorized
+from controller.errors import Conflict, Forbidden, Unauthorized
 from controller.extensions import db
 from controller.models import Booking, BookingStatus, Role, User
 from controller.services import audit
@@ -86,11 +86,14 @@ def ensure_first_admin(username: str, email: str | None, password: str | None) -
 
 
 def authenticate(username: str, password: str) -> User:
-    """Return the active user with these credentials; raise Unauthorized otherwise,
-    with the same message whichever part was wrong."""
+    """Return the active user with these credentials. Raises Unauthorized with
+    the same message whichever part was wrong, Forbidden (`account_disabled`)
+    for a disabled account with the right password."""
     user = find_by_username(username)
-    if not verify_password(user, password) or not user.is_active:
+    if not verify_password(user, password):
         raise Unauthorized("Wrong username or password.", code="invalid_credentials")
+    if not user.is_active:  # said only to someone who knows the password
+        raise Forbidden("This account is disabled; ask a lab administrator.", code="account_disabled")
     if hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
         db.session.commit()

@@ -285,11 +285,12 @@ describe('booking flow in Chromium', { skip: missing ? missing : false }, () => 
     await page.getByLabel('Date').fill(dayInTz(3));
     await page.getByLabel('Start time').fill('09:00'); // the availability check is refused
     await page.waitForURL('**/login');
+    await page.getByText('This account is disabled or no longer exists.').waitFor();
     assert.equal(await page.evaluate(() => localStorage.getItem('booking.access_token')), null);
     await page.getByLabel('Username').fill(STUDENT.username);
     await page.getByLabel('Password', { exact: true }).fill(STUDENT.password);
     await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByText('Wrong username or password.').waitFor();
+    await page.getByText('This account is disabled; ask a lab administrator.').waitFor();
 
     await a.getByRole('button', { name: `Enable ${STUDENT.username}` }).click();
     await a.getByText(`${STUDENT.username} can sign in again.`).waitFor();

@@ -80,8 +80,13 @@ def test_login_of_unknown_user_and_wrong_password_answer_alike(client, student):
 def test_disabled_user_cannot_log_in_or_use_a_token(client, factory):
     user = factory.user(is_active=False)
     headers = {"Authorization": "Bearer " + create_access_token(identity=str(user.id))}
-    assert_error(client.post("/api/auth/login", json={"username": user.username, "password": PASSWORD}), 401)
-    assert_error(client.get("/api/auth/me", headers=headers), 401)
+    body = assert_error(client.post("/api/auth/login", json={"username": user.username, "password": PASSWORD}),
+                        403, "account_disabled")
+    assert "disabled" in body["message"]
+    # Without the password nothing tells that the account exists.
+    assert_error(client.post("/api/auth/login", json={"username": user.username, "password": "wrong-pass"}),
+                 401, "invalid_credentials")
+    assert_error(client.get("/api/auth/me", headers=headers), 401, "account_disabled")
 
 
 def test_refresh_gives_a_new_access_token(client, student):

@@ -132,6 +132,11 @@ api.interceptors.response.use(
     const hadToken = Boolean(config.headers?.Authorization);
 
     if (apiError.status === 401 && !config._skipAuthRetry && hadToken) {
+      if (apiError.code === 'account_disabled') {
+        // An admin disabled the account: say so rather than "expired".
+        endSession(apiError.message);
+        throw apiError;
+      }
       if (apiError.code === 'token_expired' && !config._retried) {
         try {
           const access = await refreshAccessToken();
@@ -140,8 +145,12 @@ api.interceptors.response.use(
             _retried: true,
             headers: { ...config.headers, Authorization: `Bearer ${access}` },
           });
-        } catch {
-          endSession(SESSION_EXPIRED_MESSAGE);
+        } catch (refreshError) {
+          endSession(
+            refreshError?.code === 'account_disabled'
+              ? refreshError.message
+              : SESSION_EXPIRED_MESSAGE,
+          );
           throw apiError;
         }
       }

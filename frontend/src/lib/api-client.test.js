@@ -95,6 +95,34 @@ describe('api client token handling', () => {
     unsubscribe();
   });
 
+  test("a disabled account ends the session with the server's message, without a refresh", async () => {
+    const ended = vi.fn();
+    const unsubscribe = onSessionEnd(ended);
+    const message = 'This account is disabled or no longer exists.';
+    server = (config) => reply(config, 401, { error: 'account_disabled', message, details: {} });
+    await expect(api.get('/student/bookings')).rejects.toMatchObject({
+      status: 401,
+      code: 'account_disabled',
+    });
+    expect(calls.filter((c) => c.url === '/auth/refresh')).toHaveLength(0);
+    expect(ended).toHaveBeenCalledWith(message);
+    expect(tokens.access).toBeNull();
+    unsubscribe();
+  });
+
+  test('a refresh refused because the account was disabled says so', async () => {
+    const ended = vi.fn();
+    const unsubscribe = onSessionEnd(ended);
+    const message = 'This account is disabled or no longer exists.';
+    server = (config) =>
+      config.url === '/auth/refresh'
+        ? reply(config, 401, { error: 'account_disabled', message, details: {} })
+        : expired(config);
+    await expect(api.get('/student/bookings')).rejects.toBeInstanceOf(ApiError);
+    expect(ended).toHaveBeenCalledWith(message);
+    unsubscribe();
+  });
+
   test('does not refresh twice when the retried request expires again', async () => {
     const ended = vi.fn();
     const unsubscribe = onSessionEnd(ended);
