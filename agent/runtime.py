@@ -55,6 +55,8 @@ BOOKING_LABEL = "lab.booking.id"
 # Which agent made the container: agents sharing one engine (a compose demo,
 # a test machine) must never list or stop each other's sessions.
 NODE_LABEL = "lab.booking.node"
+# What the SDK raises when the engine cannot be reached at all.
+ENGINE_UNREACHABLE = (docker.errors.DockerException, requests.exceptions.RequestException, OSError)
 SPEC_LABEL = "lab.booking.spec"
 GPUS_LABEL = "lab.booking.gpus"
 HOST_PORT_LABEL = "lab.booking.host_port"
@@ -185,11 +187,7 @@ class DockerRuntime:
                     self._client = docker.from_env(
                         environment=environment, timeout=self.config.docker_timeout
                     )
-                except (
-                    docker.errors.DockerException,
-                    requests.exceptions.RequestException,
-                    OSError,
-                ) as exc:
+                except ENGINE_UNREACHABLE as exc:
                     raise DockerUnavailable(
                         "The Docker engine cannot be reached.",
                         {"docker_host": self.config.docker_host or "default", "reason": str(exc)},
@@ -216,11 +214,7 @@ class DockerRuntime:
             raise DockerUnavailable(
                 f"The Docker engine failed: {_explain(exc)}", {"operation": method}
             ) from None
-        except (
-            docker.errors.DockerException,
-            requests.exceptions.RequestException,
-            OSError,
-        ) as exc:
+        except ENGINE_UNREACHABLE as exc:
             raise DockerUnavailable(
                 "The Docker engine cannot be reached.",
                 {"operation": method, "reason": str(exc)},

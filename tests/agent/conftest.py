@@ -36,6 +36,8 @@ def make_config(**overrides) -> AgentConfig:
         "image_allowlist": ("lab-test/*",),
         "port_range": (20000, 20999),
         "stop_timeout": 10,
+        # Containers of this run only: a concurrent run on the same engine is another node.
+        "node_id": RUN_PREFIX,
         "max_cpu_cores": 2.0,
         "max_memory_gb": 4.0,
     }
