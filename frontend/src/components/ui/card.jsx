@@ -1,4 +1,5 @@
 import { cn } from './cn';
+import { Spinner } from './spinner';
 
 export function Card({ className, children, ...props }) {
   return (
@@ -11,12 +12,19 @@ export function Card({ className, children, ...props }) {
   );
 }
 
-export function CardHeader({ title, description, actions, id }) {
+/** `refreshing`: a background refetch is running (data already shown): a small spinner by the title. */
+export function CardHeader({ title, description, actions, id, refreshing = false }) {
   return (
     <div className="flex flex-wrap items-start justify-between gap-3 border-b border-slate-100 px-4 py-3 sm:px-5">
       <div className="min-w-0">
         <h2 id={id} className="text-base font-semibold text-slate-900">
-          {title}
+          {refreshing ? (
+            <span className="inline-flex items-center gap-2">
+              {title} <Spinner className="size-3.5 text-slate-400" />
+            </span>
+          ) : (
+            title
+          )}
         </h2>
         {description && <p className="mt-0.5 text-sm text-slate-500">{description}</p>}
       </div>

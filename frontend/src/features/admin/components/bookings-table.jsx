@@ -3,7 +3,7 @@ import { Button } from '@/components/ui/button';
 import { Card, CardHeader, EmptyState, ErrorState } from '@/components/ui/card';
 import { cn } from '@/components/ui/cn';
 import { Pagination } from '@/components/ui/pagination';
-import { LoadingBlock, Spinner } from '@/components/ui/spinner';
+import { LoadingBlock } from '@/components/ui/spinner';
 import { BOOKING_STATUSES, StatusBadge } from '@/components/ui/status-badge';
 import { toast } from '@/components/ui/toast';
 import { formatDateTime, formatRange, localToUtcIso, plural } from '@/lib/format';
@@ -139,14 +139,8 @@ export function BookingsTable({ agents = [] }) {
     <Card aria-labelledby="bookings-title">
       <CardHeader
         id="bookings-title"
-        title={
-          <span className="inline-flex items-center gap-2">
-            All bookings{' '}
-            {bookings.isFetching && !bookings.isPending && (
-              <Spinner className="size-3.5 text-slate-400" />
-            )}
-          </span>
-        }
+        title="All bookings"
+        refreshing={bookings.isFetching && !bookings.isPending}
         description={
           bookings.data
             ? plural(bookings.data.total, 'booking') + (filtered ? ' match' : ' in total')

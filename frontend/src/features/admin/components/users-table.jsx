@@ -5,7 +5,7 @@ import { Card, CardHeader, EmptyState, ErrorState } from '@/components/ui/card';
 import { cn } from '@/components/ui/cn';
 import { ConfirmDialog } from '@/components/ui/dialog';
 import { Pagination } from '@/components/ui/pagination';
-import { LoadingBlock, Spinner } from '@/components/ui/spinner';
+import { LoadingBlock } from '@/components/ui/spinner';
 import { toast } from '@/components/ui/toast';
 import { useAuth } from '@/lib/auth';
 import { formatDate, formatDateTime, plural } from '@/lib/format';
@@ -44,14 +44,8 @@ export function UsersTable() {
     <Card aria-labelledby="users-title">
       <CardHeader
         id="users-title"
-        title={
-          <span className="inline-flex items-center gap-2">
-            Accounts{' '}
-            {users.isFetching && !users.isPending && (
-              <Spinner className="size-3.5 text-slate-400" />
-            )}
-          </span>
-        }
+        title="Accounts"
+        refreshing={users.isFetching && !users.isPending}
         description={
           users.data
             ? plural(users.data.total, 'account') + (q ? ' match' : ' in total')

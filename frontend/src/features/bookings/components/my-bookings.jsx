@@ -2,7 +2,7 @@ import { useState } from 'react';
 import { Card, CardHeader, EmptyState, ErrorState } from '@/components/ui/card';
 import { ConfirmDialog } from '@/components/ui/dialog';
 import { Pagination } from '@/components/ui/pagination';
-import { LoadingBlock, Spinner } from '@/components/ui/spinner';
+import { LoadingBlock } from '@/components/ui/spinner';
 import { BOOKING_STATUSES } from '@/components/ui/status-badge';
 import { toast } from '@/components/ui/toast';
 import { formatRange } from '@/lib/format';
@@ -27,14 +27,8 @@ export function MyBookings() {
     <Card aria-labelledby="my-bookings-title">
       <CardHeader
         id="my-bookings-title"
-        title={
-          <span className="inline-flex items-center gap-2">
-            My bookings{' '}
-            {bookings.isFetching && !bookings.isPending && (
-              <Spinner className="size-3.5 text-slate-400" />
-            )}
-          </span>
-        }
+        title="My bookings"
+        refreshing={bookings.isFetching && !bookings.isPending}
         actions={
           <label className="flex items-center gap-2 text-sm text-slate-600">
             <span>Show</span>
