@@ -17,7 +17,13 @@ from marshmallow import ValidationError
 
 from agent import __version__
 from agent.config import AgentConfig, ConfigError
-from agent.errors import InvalidRequest, Unauthorized, ValidationFailed, register_error_handlers
+from agent.errors import (
+    InvalidRequest,
+    Unauthorized,
+    ValidationFailed,
+    field_errors,
+    register_error_handlers,
+)
 from agent.health import node_facts, prime_cpu_percent
 from agent.runtime import DockerRuntime, SessionSpec
 from agent.schemas import CONTAINER_NAME_RE, StartContainerSchema, StopContainerSchema
@@ -86,7 +92,7 @@ def _load(schema, body: dict) -> dict:
     try:
         return schema.load(body)
     except ValidationError as exc:
-        raise ValidationFailed("The request body is invalid.", {"fields": exc.messages}) from None
+        raise ValidationFailed("The request body is invalid.", field_errors(exc.messages)) from None
 
 
 def _register_routes(app: Flask) -> None:
@@ -124,7 +130,7 @@ def _register_routes(app: Flask) -> None:
     def stop_container(name: str):
         """Stop and remove a managed container; succeeds if it is already gone."""
         if not CONTAINER_NAME_RE.match(name):
-            raise ValidationFailed("Invalid container name.", {"name": name})
+            raise ValidationFailed("Invalid container name.", {"name": ["Not a managed container name."]})
         data = _load(StopContainerSchema(), _json_object(optional=True))
         return jsonify(_runtime().stop(name, timeout=data["timeout"]))
 
@@ -138,7 +144,7 @@ def _register_routes(app: Flask) -> None:
     def test_image(image: str):
         """Whether an image is present on this node and allowed by its allow-list."""
         if len(image) > MAX_IMAGE_REF or any(ch.isspace() for ch in image):
-            raise ValidationFailed("Invalid image reference.", {"image": image[:MAX_IMAGE_REF]})
+            raise ValidationFailed("Invalid image reference.", {"image": ["Not a valid image reference."]})
         return jsonify(_runtime().image_status(image))
 
 

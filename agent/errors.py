@@ -19,6 +19,9 @@ log = logging.getLogger(__name__)
 class AgentError(Exception):
     status = 500
     code = "internal_error"
+    # True when repeating the same request cannot succeed (the controller
+    # then fails the booking at once instead of retrying).
+    permanent = False
 
     def __init__(self, message: str, details: dict | None = None):
         super().__init__(message)
@@ -31,6 +34,7 @@ class InvalidRequest(AgentError):
 
     status = 400
     code = "invalid_request"
+    permanent = True
 
 
 class ValidationFailed(AgentError):
@@ -38,6 +42,7 @@ class ValidationFailed(AgentError):
 
     status = 422
     code = "validation_error"
+    permanent = True
 
 
 class Unauthorized(AgentError):
@@ -50,6 +55,7 @@ class ImageNotAllowed(AgentError):
 
     status = 403
     code = "image_not_allowed"
+    permanent = True
 
 
 class NotManaged(AgentError):
@@ -64,6 +70,7 @@ class ImageNotPresent(AgentError):
 
     status = 422
     code = "image_not_present"
+    permanent = True
 
 
 class NameConflict(AgentError):
@@ -85,6 +92,7 @@ class NoGpus(AgentError):
 
     status = 409
     code = "no_gpus"
+    permanent = True
 
 
 class GpusUnavailable(AgentError):
@@ -120,6 +128,7 @@ class DockerRejected(AgentError):
 
     status = 422
     code = "docker_rejected"
+    permanent = True
 
 
 class DockerUnavailable(AgentError):
@@ -127,6 +136,19 @@ class DockerUnavailable(AgentError):
 
     status = 503
     code = "docker_unavailable"
+
+
+def _subclasses(cls) -> list[type]:
+    return [cls, *(sub for direct in cls.__subclasses__() for sub in _subclasses(direct))]
+
+
+def field_errors(messages) -> dict:
+    """Validation details in the controller's shape: `{field: [message, ...]}`
+    (a message that is not per field goes under `_schema`)."""
+    if isinstance(messages, dict):
+        return {field: errors if isinstance(errors, list | dict) else [str(errors)]
+                for field, errors in messages.items()}
+    return {"_schema": messages if isinstance(messages, list) else [str(messages)]}
 
 
 def error_body(code: str, message: str, details: dict | None = None) -> dict:
@@ -159,3 +181,8 @@ def register_error_handlers(app: Flask) -> None:
         response = jsonify(error_body("internal_error", "The agent hit an unexpected error."))
         response.status_code = 500
         return response
+
+
+# The codes of every error a retry cannot fix (the controller keeps the same
+# set; tests/test_contract.py holds them together).
+PERMANENT_ERROR_CODES = frozenset(cls.code for cls in _subclasses(AgentError) if cls.permanent)

@@ -18,6 +18,7 @@ CONTAINER_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
 ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
 MIN_MEMORY_GB = 1 / 64  # 16 MiB: below that Docker refuses or the container cannot start
 MIN_CPU_CORES = 0.01  # Docker's own floor for NanoCpus
+MAX_GPU_COUNT = 16  # GPUs one session may ask for
 
 
 class StrictFloat(fields.Float):
@@ -76,7 +77,7 @@ class StartContainerSchema(Schema):
     image = StrictString(required=True, validate=validate.Length(min=1, max=255))
     cpu_cores = StrictFloat(required=True)
     memory_gb = StrictFloat(required=True)
-    gpu_count = StrictInteger(load_default=0, validate=validate.Range(min=0, max=16))
+    gpu_count = StrictInteger(load_default=0, validate=validate.Range(min=0, max=MAX_GPU_COUNT))
     port = StrictInteger(load_default=None, allow_none=True, validate=validate.Range(1, 65535))
     command = fields.List(
         StrictString(validate=validate.Length(max=4096)),

@@ -5,10 +5,15 @@ import logging
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from controller import models  # noqa: F401  (tables known to Alembic and create_all)
+from controller.cli import register_cli
 from controller.config import Config
 from controller.errors import register_error_handlers
 from controller.extensions import api, cors, db, jwt, limiter, migrate
 from controller.observability import configure_logging, init_request_logging
+from controller.routes import admin, auth, health, student
+from controller.security import init_jwt_callbacks, init_security_headers
+from controller.spa import bp as spa_bp
 
 log = logging.getLogger(__name__)
 
@@ -36,12 +41,6 @@ def create_app(overrides: dict | None = None) -> Flask:
     api.init_app(app)
     register_error_handlers(app)
     init_request_logging(app)
-
-    from controller import models  # noqa: F401  (tables known to Alembic and create_all)
-    from controller.cli import register_cli
-    from controller.routes import admin, auth, health, student
-    from controller.security import init_jwt_callbacks, init_security_headers
-    from controller.spa import bp as spa_bp
 
     init_jwt_callbacks()
     init_security_headers(app)

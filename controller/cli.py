@@ -4,6 +4,7 @@ import click
 from flask import Flask
 
 from controller.errors import AppError
+from controller.schemas import AgentWriteSchema
 from controller.services import accounts, agents
 
 
@@ -37,8 +38,6 @@ def register_cli(app: Flask) -> None:
     @click.option("--tag", "tags", multiple=True)
     def add_agent(**options) -> None:
         """Register a worker node."""
-        from controller.schemas import AgentWriteSchema
-
         payload = {k: v for k, v in options.items() if v is not None}
         payload["tags"] = list(options["tags"])
         errors = AgentWriteSchema().validate(payload)

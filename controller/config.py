@@ -89,6 +89,8 @@ class Config:
         )
         self.BOOKING_MAX_HOURS = env_float("BOOKING_MAX_HOURS", 72)
         self.BOOKING_HORIZON_DAYS = env_int("BOOKING_HORIZON_DAYS", 30)
+        self.BOOKING_MIN_MINUTES = env_int("BOOKING_MIN_MINUTES", 15)
+        self.BOOKING_MIN_MEMORY_GB = env_float("BOOKING_MIN_MEMORY_GB", 0.5)
         self.PASSWORD_MIN_LENGTH = env_int("PASSWORD_MIN_LENGTH", 8)
         self.DB_LOCK_TIMEOUT_MS = env_int("DB_LOCK_TIMEOUT_MS", 5000)
 

@@ -10,6 +10,7 @@ import logging
 
 from flask import jsonify
 from flask_smorest import Api
+from sqlalchemy.exc import DisconnectionError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
@@ -138,9 +139,7 @@ class ApiWithJsonErrors(Api):
 
 
 def register_error_handlers(app) -> None:
-    from sqlalchemy.exc import DisconnectionError, OperationalError
-
-    from controller.extensions import db
+    db = app.extensions["sqlalchemy"]  # bound by create_app before this runs
 
     @app.errorhandler(AppError)
     def handle_app_error(error: AppError):

@@ -18,8 +18,10 @@ import time
 import psutil
 import requests
 
+from controller.errors import CapacityExceeded
 from controller.extensions import db
 from controller.models import Agent, AgentStatus
+from controller.services import agents
 
 log = logging.getLogger(__name__)
 NODE_NAME = "local"
@@ -76,15 +78,23 @@ def start(app) -> subprocess.Popen | None:
 
 
 def register(url: str, token: str) -> Agent:
-    """Create or refresh the `local` node with this machine's size."""
+    """Create or refresh the `local` node with this machine's size, through
+    the same node service as the API and the CLI (audited; a resize that
+    would over-book the node's future bookings is refused and the old size
+    kept, with a warning)."""
+    size = {"cpu_cores": os.cpu_count() or 1,
+            "memory_gb": round(psutil.virtual_memory().total / 2**30, 1)}
     agent = db.session.scalar(db.select(Agent).where(Agent.name == NODE_NAME))
     if agent is None:
-        agent = Agent(name=NODE_NAME, tags=["local"], wol_port=9)
-        db.session.add(agent)
-    agent.url, agent.token = url, token
-    agent.cpu_cores = os.cpu_count() or 1
-    agent.memory_gb = round(psutil.virtual_memory().total / 2**30, 1)
+        return agents.register_agent(None, name=NODE_NAME, url=url, token=token, tags=["local"],
+                                     wol_port=9, **size)
+    reachable = {"url": url, "token": token}
     if agent.status != AgentStatus.MAINTENANCE:
-        agent.status = AgentStatus.ONLINE.value
-    db.session.commit()
-    return agent
+        reachable["status"] = AgentStatus.ONLINE.value
+    agent = agents.update_agent(agent.id, None, **reachable)
+    try:
+        return agents.update_agent(agent.id, None, **size)
+    except CapacityExceeded as error:
+        log.warning("local node keeps its size: %s", error.message)
+        print(f"  The local node keeps its registered size: {error.message}", flush=True)
+        return agent

@@ -63,28 +63,6 @@ class AgentStatus(enum.StrEnum):
     MAINTENANCE = "maintenance"
 
 
-class BookingStatus(enum.StrEnum):
-    PENDING = "pending"
-    APPROVED = "approved"
-    ACTIVE = "active"
-    COMPLETED = "completed"
-    REJECTED = "rejected"
-    CANCELLED = "cancelled"
-    FAILED = "failed"
-
-
-# Bookings in these states hold capacity on their node.
-HOLDING_STATUSES = (BookingStatus.APPROVED, BookingStatus.ACTIVE)
-# A student may hold only one booking in these states at any instant.
-OPEN_STATUSES = (BookingStatus.PENDING, BookingStatus.APPROVED, BookingStatus.ACTIVE)
-TERMINAL_STATUSES = (
-    BookingStatus.COMPLETED,
-    BookingStatus.REJECTED,
-    BookingStatus.CANCELLED,
-    BookingStatus.FAILED,
-)
-
-
 def enum_values(enum_cls) -> list[str]:
     return [member.value for member in enum_cls]
 
@@ -111,10 +89,6 @@ class User(TimestampMixin, db.Model):
     )
 
     __table_args__ = (CheckConstraint(f"role IN {tuple(enum_values(Role))}", name="ck_users_role"),)
-
-    @property
-    def is_admin(self) -> bool:
-        return self.role == Role.ADMIN
 
 
 class Agent(TimestampMixin, db.Model):
@@ -168,9 +142,9 @@ class Booking(TimestampMixin, db.Model):
     image: Mapped[str] = mapped_column(String(255), nullable=False)
     purpose: Mapped[str | None] = mapped_column(Text)
     required_tags: Mapped[list] = mapped_column(JSON, nullable=False, default=list)
-    status: Mapped[str] = mapped_column(
-        String(16), nullable=False, default=BookingStatus.PENDING.value
-    )
+    # One of workflow.BookingStatus; only the workflow changes it. The
+    # database checks the values (ck_bookings_status, kept by the migrations).
+    status: Mapped[str] = mapped_column(String(16), nullable=False, default="pending")
     rejection_reason: Mapped[str | None] = mapped_column(Text)
     failure_reason: Mapped[str | None] = mapped_column(Text)
     admin_notes: Mapped[str | None] = mapped_column(Text)
@@ -180,9 +154,12 @@ class Booking(TimestampMixin, db.Model):
     access_port: Mapped[int | None] = mapped_column(Integer)
     approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # Lifecycle bookkeeping: start retries, and when the container ran and stopped.
+    # Lifecycle bookkeeping: start and stop retries, each with its own count
+    # and due time, and when the container ran and stopped.
     start_attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
-    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    next_start_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    stop_attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    next_stop_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(Text)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     stopped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -192,9 +169,6 @@ class Booking(TimestampMixin, db.Model):
     approved_by: Mapped[User | None] = relationship(foreign_keys=[approved_by_id])
 
     __table_args__ = (
-        CheckConstraint(
-            f"status IN {tuple(enum_values(BookingStatus))}", name="ck_bookings_status"
-        ),
         CheckConstraint("end_time > start_time", name="ck_bookings_window"),
         CheckConstraint(
             "cpu_cores > 0 AND memory_gb > 0 AND gpu_count >= 0", name="ck_bookings_size"
@@ -203,10 +177,6 @@ class Booking(TimestampMixin, db.Model):
         Index("ix_bookings_user_status", "user_id", "status"),
         Index("ix_bookings_status_start", "status", "start_time"),
     )
-
-    @property
-    def holds_capacity(self) -> bool:
-        return self.status in HOLDING_STATUSES
 
 
 class AuditEvent(db.Model):

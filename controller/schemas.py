@@ -21,7 +21,10 @@ from marshmallow import (
     validates_schema,
 )
 
-from controller.models import AgentStatus, BookingStatus, enum_values
+from controller.models import AgentStatus, enum_values, utcnow
+from controller.services import placement, workflow
+from controller.services.agent_client import MAX_GPU_COUNT
+from controller.services.workflow import STATUSES, Actor
 
 USERNAME_RE = r"^[A-Za-z0-9_.-]+$"
 MAC_RE = r"^([0-9A-Fa-f]{2}[:-]){5}[0-9A-Fa-f]{2}$"
@@ -132,7 +135,7 @@ class ResourceRequestSchema(Schema):
     memory_gb = StrictFloat(
         required=True, validate=validate.Range(min=0, min_inclusive=False, max=65536)
     )
-    gpu_count = StrictInteger(load_default=0, validate=validate.Range(0, 64))
+    gpu_count = StrictInteger(load_default=0, validate=validate.Range(0, MAX_GPU_COUNT))
     tags = fields.List(
         fields.String(validate=[validate.Length(1, 32), validate.Regexp(TAG_RE)]),
         load_default=list, validate=validate.Length(max=10),
@@ -159,10 +162,14 @@ class PageArgsSchema(Schema):
 
 
 class StudentBookingQuerySchema(PageArgsSchema):
-    status = fields.String(load_default=None, validate=validate.OneOf(enum_values(BookingStatus)))
+    status = fields.String(load_default=None, validate=validate.OneOf(STATUSES))
 
 
 class StudentBookingSchema(Schema):
+    """A booking as its owner sees it, with the moves the owner may make now."""
+
+    actor = Actor.STUDENT
+
     id = fields.Integer()
     status = fields.String()
     start_time = fields.DateTime()
@@ -183,20 +190,29 @@ class StudentBookingSchema(Schema):
     approved_at = fields.DateTime(allow_none=True)
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
+    actions = fields.Method("get_actions", metadata={
+        "description": "What the caller may do with this booking now (e.g. approve, reject,"
+                       " extend, cancel); the web UI draws its buttons from this."})
+
+    def get_actions(self, booking) -> list[str]:
+        return workflow.actions_for(booking, self.actor)
 
 
 class AdminBookingSchema(StudentBookingSchema):
+    """A booking as an admin sees it."""
+
+    actor = Actor.ADMIN
+
     user_id = fields.Integer()
     username = fields.Function(lambda b: b.user.username)
     admin_notes = fields.String(allow_none=True)
     approved_by = fields.Function(lambda b: b.approved_by.username if b.approved_by else None)
     container_id = fields.String(allow_none=True)
-    at_risk = fields.Method("get_at_risk")
+    at_risk = fields.Method("get_at_risk", metadata={
+        "description": "An approved booking whose node will not run it unless an admin acts."})
 
-    def get_at_risk(self, booking):
-        from controller.services.bookings import at_risk
-
-        return at_risk(booking)
+    def get_at_risk(self, booking) -> bool:
+        return placement.at_risk(booking, utcnow())
 
 
 class AuditEventSchema(Schema):
@@ -250,7 +266,7 @@ class AdminBookingQuerySchema(PageArgsSchema):
     def split_status(self, data, **_):
         if data["status"]:
             statuses = [s.strip() for s in data["status"].split(",") if s.strip()]
-            bad = [s for s in statuses if s not in enum_values(BookingStatus)]
+            bad = [s for s in statuses if s not in STATUSES]
             if bad:
                 raise ValidationError({"status": [f"Unknown status: {', '.join(bad)}."]})
             data["status"] = statuses
@@ -298,7 +314,7 @@ class ExtendSchema(Schema):
 
 
 class BulkSchema(Schema):
-    action = fields.String(required=True, validate=validate.OneOf(["approve", "reject", "extend"]))
+    action = fields.String(required=True, validate=validate.OneOf(workflow.USER_ACTIONS))
     ids = fields.List(StrictInteger(), required=True, validate=validate.Length(1, 100))
     agent_id = StrictInteger(load_default=None, allow_none=True)
     reason = TrimmedString(load_default=None, validate=validate.Length(1, 1000))
@@ -426,9 +442,15 @@ class ImageSchema(Schema):
 
 
 class LimitsSchema(Schema):
+    """The limits the API enforces on a booking request (the horizon applies
+    to its end); the per-resource maxima are over all nodes."""
+
+    min_cpu_cores = fields.Integer()
     max_cpu_cores = fields.Integer()
+    min_memory_gb = fields.Float()
     max_memory_gb = fields.Float()
     max_gpu_count = fields.Integer()
+    min_duration_minutes = fields.Integer()
     max_duration_hours = fields.Float()
     horizon_days = fields.Integer()
 

@@ -3,6 +3,7 @@
 from flask import current_app
 from flask_jwt_extended import current_user
 
+from controller.jobs import runner as scheduler
 from controller.routes import Blueprint
 from controller.schemas import (
     AdminBookingDetailSchema,
@@ -29,7 +30,6 @@ from controller.schemas import (
 )
 from controller.security import admin_required
 from controller.services import accounts, agents, audit, bookings, stats
-from controller.utils import scheduler
 
 blp = Blueprint("admin", __name__, url_prefix="/api/admin", description="Administration")
 
@@ -165,4 +165,4 @@ def get_stats():
 @blp.response(200, SchedulerStatusSchema)
 def scheduler_status():
     """The scheduler's leader, the last run of each job and the next actions."""
-    return scheduler.status(current_app)
+    return scheduler.describe(current_app)

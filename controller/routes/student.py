@@ -1,6 +1,5 @@
 """The student's side: options, availability, own bookings, profile."""
 
-from flask import current_app
 from flask_jwt_extended import current_user
 
 from controller.routes import Blueprint
@@ -19,28 +18,12 @@ from controller.services import accounts, bookings
 
 blp = Blueprint("student", __name__, url_prefix="/api/student", description="Students' bookings")
 
-PRESETS = [
-    {"name": "Small", "cpu_cores": 2, "memory_gb": 4, "gpu_count": 0},
-    {"name": "Medium", "cpu_cores": 4, "memory_gb": 16, "gpu_count": 0},
-    {"name": "Large", "cpu_cores": 8, "memory_gb": 32, "gpu_count": 0},
-    {"name": "GPU", "cpu_cores": 4, "memory_gb": 16, "gpu_count": 1},
-]
-
-
 @blp.route("/options", methods=["GET"])
 @login_required
 @blp.response(200, OptionsSchema)
 def options():
-    """Images, limits and presets for the booking form."""
-    images = current_app.config["SESSION_IMAGES"]
-    limits = bookings.limits()
-    fitting = [
-        p for p in PRESETS
-        if p["cpu_cores"] <= limits["max_cpu_cores"] and p["memory_gb"] <= limits["max_memory_gb"]
-        and p["gpu_count"] <= limits["max_gpu_count"]
-    ]
-    return {"images": images, "default_image": images[0]["name"], "limits": limits,
-            "presets": fitting}
+    """Images, the limits the API enforces, and presets that fit a node."""
+    return bookings.options()
 
 
 @blp.route("/availability", methods=["POST"])

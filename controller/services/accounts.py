@@ -10,9 +10,10 @@ from sqlalchemy.exc import IntegrityError
 
 from controller.errors import Conflict, Forbidden, Unauthorized
 from controller.extensions import db
-from controller.models import Booking, BookingStatus, Role, User
-from controller.services import audit
+from controller.models import Booking, Role, User
+from controller.services import audit, bookings
 from controller.services.queries import get_or_404, paginate
+from controller.services.workflow import BookingStatus
 
 log = logging.getLogger(__name__)
 hasher = PasswordHasher()
@@ -126,8 +127,6 @@ def set_active(user_id: int, admin: User, is_active: bool) -> User:
     use a token they hold, and their pending and approved bookings are
     cancelled (running sessions are left to the admin). An admin cannot
     disable themselves, so the lab always keeps one. Raises NotFound, Conflict."""
-    from controller.services import bookings
-
     user = get_user(user_id)
     if user.id == admin.id and not is_active:
         raise Conflict("You cannot disable your own account.")

@@ -8,11 +8,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import requests
-from flask import current_app
 
 from controller.models import Agent
 
 _session = requests.Session()
+
+# The agent's error codes that no retry of the same call can fix (the agent
+# declares the same set as `agent.errors.PERMANENT_ERROR_CODES`; the contract
+# test holds the two together).
+PERMANENT_ERROR_CODES = frozenset({"image_not_allowed", "image_not_present", "validation_error",
+                                   "docker_rejected", "no_gpus", "invalid_request"})
+# What the controller may ask of one node; the agent accepts at least this.
+MAX_GPU_COUNT = 16
 
 
 class AgentCallFailed(Exception):
@@ -28,7 +35,13 @@ class AgentUnreachable(AgentCallFailed):
 
 
 class AgentRefused(AgentCallFailed):
-    """The node answered no (4xx): retrying the same call will not help."""
+    """The node answered no (4xx): retrying the same call may still help
+    (a port or GPU freed), unless `is_permanent` says otherwise."""
+
+
+def is_permanent(error: AgentCallFailed) -> bool:
+    """Whether retrying the call that failed with `error` cannot help."""
+    return isinstance(error, AgentRefused) and error.code in PERMANENT_ERROR_CODES
 
 
 @dataclass(frozen=True)
@@ -69,10 +82,6 @@ def _call(endpoint: AgentEndpoint, method: str, path: str, timeout: float, json=
             f"Node {endpoint.name} refused: {body.get('message') or response.status_code}",
             body.get("error", "agent_refused"), response.status_code)
     return body
-
-
-def _timeout() -> float:
-    return float(current_app.config["AGENT_TIMEOUT_SECONDS"])
 
 
 def health(endpoint: AgentEndpoint, timeout: float) -> dict:

@@ -27,25 +27,14 @@ from datetime import datetime, timedelta
 from flask import current_app
 
 from controller.extensions import db
-from controller.models import (
-    TERMINAL_STATUSES,
-    Agent,
-    AgentStatus,
-    Booking,
-    BookingStatus,
-    utcnow,
-)
-from controller.services import agent_client, audit
-from controller.services.agent_client import AgentCallFailed, AgentEndpoint, AgentRefused
-from controller.services.bookings import image_port, locked_booking, transition
+from controller.models import Agent, AgentStatus, Booking, utcnow
+from controller.services import agent_client, audit, placement, workflow
+from controller.services.agent_client import AgentCallFailed, AgentEndpoint
+from controller.services.bookings import image_port, locked_booking
+from controller.services.workflow import TERMINAL_STATUSES, Actor, BookingStatus
 from controller.utils import wol
 
 log = logging.getLogger(__name__)
-
-# Agent answers that no retry can fix.
-PERMANENT_START_ERRORS = {"image_not_allowed", "image_not_present", "validation_error",
-                          "docker_rejected", "no_gpus", "invalid_request"}
-STOPPABLE_AFTER_END = (BookingStatus.CANCELLED, BookingStatus.FAILED)
 
 
 def config(name: str):
@@ -81,6 +70,7 @@ def run_calls(calls: list, worker: Callable[[object], None]) -> None:
 
 
 def _backoff(attempts: int) -> timedelta:
+    """How long to wait after the `attempts`-th failed start or stop."""
     seconds = min(config("START_RETRY_BASE_SECONDS") * 2 ** max(attempts - 1, 0),
                   config("START_RETRY_MAX_SECONDS"))
     return timedelta(seconds=seconds)
@@ -102,7 +92,7 @@ def _due_starts(now: datetime) -> list[Call]:
     rows = db.session.scalars(
         db.select(Booking).join(Agent, Booking.agent_id == Agent.id).where(
             Booking.status == BookingStatus.APPROVED, Booking.start_time <= now,
-            _retry_due(Booking.next_attempt_at),
+            _retry_due(Booking.next_start_at),
         ).order_by(Booking.start_time, Booking.id)
     )
     return [Call(b.id, AgentEndpoint.of(b.agent), "start", _start_payload(b)) for b in rows]
@@ -110,11 +100,10 @@ def _due_starts(now: datetime) -> list[Call]:
 
 def _due_stops(now: datetime) -> list[Call]:
     ending = (Booking.status == BookingStatus.ACTIVE) & (Booking.end_time <= now)
-    abandoned = (Booking.status.in_([s.value for s in STOPPABLE_AFTER_END])
-                 & Booking.container_name.is_not(None))
+    abandoned = Booking.status.in_(TERMINAL_STATUSES) & Booking.container_name.is_not(None)
     rows = db.session.scalars(
         db.select(Booking).join(Agent, Booking.agent_id == Agent.id).where(
-            ending | abandoned, Booking.stopped_at.is_(None), _retry_due(Booking.next_attempt_at),
+            ending | abandoned, Booking.stopped_at.is_(None), _retry_due(Booking.next_stop_at),
         ).order_by(Booking.end_time, Booking.id)
     )
     return [Call(b.id, AgentEndpoint.of(b.agent), "stop", {"name": b.container_name or f"booking-{b.id}"})
@@ -141,13 +130,12 @@ def _apply_start(call: Call, now: datetime) -> str:
                    "access_host": container.get("host"), "access_port": container.get("port")}
         if booking.status != BookingStatus.APPROVED:
             # Cancelled while the call was in flight: the container must go.
-            booking.container_name = details["container_name"]
-            booking.stopped_at = None
+            workflow.apply(booking, "started_late", Actor.SCHEDULER, None, **details)
             db.session.commit()
             return "started_after_cancel"
-        transition(booking, BookingStatus.ACTIVE, None, "started", started_at=utcnow(),
-                   start_attempts=booking.start_attempts + 1, next_attempt_at=None, last_error=None,
-                   **details)
+        workflow.apply(booking, "started", Actor.SCHEDULER, None, started_at=utcnow(),
+                       start_attempts=booking.start_attempts + 1, next_start_at=None, last_error=None,
+                       **details)
         db.session.commit()
         late_ms = round((booking.started_at - booking.start_time).total_seconds() * 1000)
         log.info("container started",
@@ -158,22 +146,16 @@ def _apply_start(call: Call, now: datetime) -> str:
         return "skipped"
     attempts = booking.start_attempts + 1
     deadline = min(booking.start_time + timedelta(seconds=config("START_DEADLINE_SECONDS")), booking.end_time)
-    permanent = isinstance(call.error, AgentRefused) and call.error.code in PERMANENT_START_ERRORS
-    if permanent or now + _backoff(attempts) >= deadline:
+    if agent_client.is_permanent(call.error) or now + _backoff(attempts) >= deadline:
         reason = (f"The session could not be started on node {call.endpoint.name} "
                   f"after {attempts} attempt{'s' if attempts > 1 else ''}: {call.error.message}")
-        transition(booking, BookingStatus.FAILED, None, "failed", failure_reason=reason,
-                   start_attempts=attempts, last_error=call.error.message, next_attempt_at=None)
+        workflow.apply(booking, "start_failed", Actor.SCHEDULER, None, failure_reason=reason,
+                       start_attempts=attempts, last_error=call.error.message, next_start_at=None)
         db.session.commit()
         log.warning("booking failed to start", extra={"booking_id": booking.id, "error": call.error.message})
         return "failed"
-    before = {"status": booking.status, "start_attempts": booking.start_attempts}
-    booking.start_attempts = attempts
-    booking.last_error = call.error.message
-    booking.next_attempt_at = now + _backoff(attempts)
-    audit.record("booking", booking.id, "start_retry", None, before,
-                 {"status": booking.status, "start_attempts": attempts, "error": call.error.message,
-                  "next_attempt_at": booking.next_attempt_at.isoformat()})
+    workflow.apply(booking, "start_retry", Actor.SCHEDULER, None, start_attempts=attempts,
+                   last_error=call.error.message, next_start_at=now + _backoff(attempts))
     db.session.commit()
     return "retrying"
 
@@ -184,29 +166,26 @@ def _apply_stop(call: Call, now: datetime) -> str:
         db.session.commit()
         return "skipped"
     if call.error is None:
-        if booking.status == BookingStatus.ACTIVE:
-            if booking.end_time > now:
-                # Extended while the stop was in flight: too late, the container is gone.
-                transition(booking, BookingStatus.FAILED, None, "failed", stopped_at=now,
+        if booking.status == BookingStatus.ACTIVE and booking.end_time > now:
+            # Extended while the stop was in flight: too late, the container is gone.
+            workflow.apply(booking, "died", Actor.SCHEDULER, None, stopped_at=now,
                            failure_reason="The session was stopped at its old end as it was extended.")
-            else:
-                transition(booking, BookingStatus.COMPLETED, None, "completed", stopped_at=now,
-                           next_attempt_at=None, last_error=None)
         else:
-            before = audit.booking_snapshot(booking)
-            booking.stopped_at = now
-            booking.next_attempt_at = None
-            audit.record("booking", booking.id, "container_stopped", None, before,
-                         audit.booking_snapshot(booking))
+            name = "completed" if booking.status == BookingStatus.ACTIVE else "container_stopped"
+            workflow.apply(booking, name, Actor.SCHEDULER, None, stopped_at=now, next_stop_at=None,
+                           last_error=None)
         db.session.commit()
         return "stopped"
-    booking.last_error = call.error.message
+    attempts = booking.stop_attempts + 1
     overdue = now >= booking.end_time + timedelta(seconds=config("STOP_DEADLINE_SECONDS"))
     if booking.status == BookingStatus.ACTIVE and overdue:
-        transition(booking, BookingStatus.COMPLETED, None, "completed", next_attempt_at=None,
-                   last_error=f"The container could not be confirmed stopped: {call.error.message}")
+        # The session is over whatever the node says; stops go on being retried.
+        workflow.apply(booking, "completed", Actor.SCHEDULER, None, stop_attempts=attempts,
+                       next_stop_at=now + _backoff(attempts),
+                       last_error=f"The container could not be confirmed stopped: {call.error.message}")
     else:
-        booking.next_attempt_at = now + _backoff(min(booking.start_attempts + 1, 5))
+        workflow.apply(booking, "stop_retry", Actor.SCHEDULER, None, stop_attempts=attempts,
+                       next_stop_at=now + _backoff(attempts), last_error=call.error.message)
     db.session.commit()
     return "stop_retrying"
 
@@ -219,8 +198,8 @@ def _fail_unstarted(now: datetime) -> int:
     for booking_id in ids:
         booking = locked_booking(booking_id)
         if booking.status == BookingStatus.APPROVED:
-            transition(booking, BookingStatus.FAILED, None, "failed",
-                       failure_reason="The booking's window passed before its session could start.")
+            workflow.apply(booking, "expired", Actor.SCHEDULER, None,
+                           failure_reason="The booking's window passed before its session could start.")
         db.session.commit()
     return len(ids)
 
@@ -303,7 +282,7 @@ def wake_nodes(now: datetime | None = None) -> dict:
     ))
     sent = 0
     for agent in db.session.scalars(db.select(Agent).where(Agent.id.in_(agent_ids)).order_by(Agent.id)):
-        if agent.status != AgentStatus.OFFLINE or not agent.wakeable:
+        if placement.node_state(agent) != placement.NodeState.ASLEEP:
             continue
         if agent.last_wol_at is not None and now - agent.last_wol_at < resend:
             continue
@@ -389,7 +368,7 @@ def reconcile() -> dict:
 def _end_died(booking_id: int, reason: str) -> None:
     booking = locked_booking(booking_id)
     if booking.status == BookingStatus.ACTIVE:
-        transition(booking, BookingStatus.FAILED, None, "failed", failure_reason=reason, stopped_at=utcnow())
+        workflow.apply(booking, "died", Actor.SCHEDULER, None, failure_reason=reason, stopped_at=utcnow())
     db.session.commit()
 
 
@@ -406,7 +385,8 @@ def next_actions(limit: int = 10) -> dict:
     wakes = [b for b in db.session.scalars(
         db.select(Booking).join(Agent, Booking.agent_id == Agent.id).where(
             Booking.status == BookingStatus.APPROVED, Agent.status == AgentStatus.OFFLINE)
-        .order_by(Booking.start_time).limit(limit)) if b.agent.wakeable]
+        .order_by(Booking.start_time).limit(limit))
+        if placement.node_state(b.agent) == placement.NodeState.ASLEEP]
     return {
         "starts": [{"booking_id": b.id, "at": b.start_time, "agent": b.agent.name if b.agent else None,
                     "attempts": b.start_attempts, "last_error": b.last_error} for b in starts],

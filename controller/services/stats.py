@@ -7,9 +7,10 @@ from datetime import datetime, time, timedelta
 from sqlalchemy import func
 
 from controller.extensions import db
-from controller.models import HOLDING_STATUSES, Agent, AgentStatus, Booking, BookingStatus, utcnow
-from controller.services import agents as agent_service
-from controller.services.capacity import Resources, gb_to_mib
+from controller.models import Agent, AgentStatus, Booking, utcnow
+from controller.services import placement
+from controller.services.placement import Resources, gb_to_mib
+from controller.services.workflow import BookingStatus
 
 UTC_MIDNIGHT = time(0, 0)
 
@@ -32,10 +33,7 @@ def daily_utilisation(nodes: list[Agent], day_start: datetime, days: int) -> lis
     window_end = day_start + timedelta(days=days)
     bookings = list(db.session.scalars(
         db.select(Booking).where(
-            Booking.status.in_([s.value for s in HOLDING_STATUSES]),
-            Booking.agent_id.in_([n.id for n in nodes]),
-            Booking.start_time < window_end, Booking.end_time > day_start,
-        )
+            Booking.agent_id.in_([n.id for n in nodes]), placement.holding(day_start, window_end))
     ))
     series = []
     for offset in range(days):
@@ -72,7 +70,7 @@ def dashboard() -> dict:
     bookable = [n for n in nodes if n.status != AgentStatus.MAINTENANCE]
     total = _bookable_total(bookable)
     used = Resources()
-    for agent_id, usage in agent_service.usage_at(now).items():
+    for agent_id, usage in placement.usage_at(now).items():
         if any(n.id == agent_id for n in bookable):
             used = used + usage
     today = datetime.combine(now.date(), UTC_MIDNIGHT, tzinfo=now.tzinfo)

@@ -17,7 +17,8 @@ from werkzeug.serving import make_server
 
 from controller import create_app
 from controller.extensions import db, limiter
-from controller.models import Agent, Booking, BookingStatus, Role, User, utcnow
+from controller.models import Agent, Booking, Role, User, utcnow
+from controller.services.workflow import BookingStatus
 from controller.services.accounts import hash_password
 from tests.dockerimages import BUSYBOX_HTTP_PORT, ensure_busybox_image
 from tests.processes import AgentProcess, docker_client_or_none, remove_booking_containers

@@ -6,10 +6,10 @@ from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
 import pytest
+from controller.services.placement import Resources, evaluate
 
 from controller.extensions import db
 from controller.models import utcnow
-from controller.services.capacity import Resources, evaluate
 from tests.controller.helpers import assert_error
 
 HOUR = timedelta(hours=1)

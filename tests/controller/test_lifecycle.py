@@ -183,7 +183,7 @@ def test_no_wake_for_nodes_that_are_online_or_not_wakeable(app, factory, session
 
 
 def test_scheduler_state_is_visible_to_admins(client, admin_headers, lab, factory, session_image):
-    from controller.utils.scheduler import JOBS, run_recorded
+    from controller.jobs import JOBS, run_recorded
 
     approved(factory, lab, session_image, start_in=600 * S)
     run_recorded(JOBS[0])
@@ -195,7 +195,7 @@ def test_scheduler_state_is_visible_to_admins(client, admin_headers, lab, factor
 
 
 def test_whole_second_jobs_run_just_after_each_second_boundary():
-    from controller.utils.scheduler import TICK_OFFSET_MS, first_run
+    from controller.jobs.runner import TICK_OFFSET_MS, first_run
 
     before = utcnow()
     first = first_run(1)

@@ -3,7 +3,8 @@ from datetime import timedelta
 import pytest
 
 from controller.extensions import db
-from controller.models import AuditEvent, Booking, BookingStatus
+from controller.models import AuditEvent, Booking
+from controller.services.workflow import BookingStatus
 from tests.controller.conftest import bearer
 from tests.controller.helpers import assert_error, booking_payload, future, iso
 

@@ -1,37 +1,122 @@
-"""The booking workflow: every transition, legal and illegal, at the service
-layer, and each legal one audited."""
+"""The booking workflow: the transition table is the only way a booking
+changes, every move is audited, and the API tells each caller which moves
+they may make."""
 
 import itertools
+from datetime import timedelta
 
 import pytest
 
 from controller.errors import InvalidTransition
 from controller.extensions import db
-from controller.models import AuditEvent, BookingStatus
-from controller.services import bookings
+from controller.models import AuditEvent, Booking
+from controller.services import workflow
+from controller.services.workflow import MOVES, STATUSES, Actor
+from tests.controller.conftest import bearer
 
-LEGAL = {
-    ("pending", "approved"), ("pending", "rejected"), ("pending", "cancelled"),
-    ("approved", "active"), ("approved", "cancelled"), ("approved", "failed"),
-    ("active", "completed"), ("active", "failed"), ("active", "cancelled"),
+# What the lab's rules say, written out independently of the table.
+ALLOWED = {
+    ("approve", Actor.ADMIN): {"pending"},
+    ("reject", Actor.ADMIN): {"pending"},
+    ("cancel", Actor.ADMIN): {"pending", "approved", "active"},
+    ("cancel", Actor.STUDENT): {"pending", "approved"},
+    ("extend", Actor.ADMIN): {"approved", "active"},
+    ("started", Actor.SCHEDULER): {"approved"},
+    ("start_retry", Actor.SCHEDULER): {"approved"},
+    ("start_failed", Actor.SCHEDULER): {"approved"},
+    ("expired", Actor.SCHEDULER): {"approved"},
+    ("started_late", Actor.SCHEDULER): {"cancelled", "failed"},
+    ("completed", Actor.SCHEDULER): {"active"},
+    ("died", Actor.SCHEDULER): {"active"},
+    ("stop_retry", Actor.SCHEDULER): {"active", "completed", "rejected", "cancelled", "failed"},
+    ("container_stopped", Actor.SCHEDULER): {"completed", "rejected", "cancelled", "failed"},
 }
-ALL = [s.value for s in BookingStatus]
+TARGETS = {"approve": "approved", "reject": "rejected", "cancel": "cancelled", "started": "active",
+           "start_failed": "failed", "expired": "failed", "completed": "completed", "died": "failed"}
+NAMES = sorted({name for name, _ in ALLOWED})
 
 
-@pytest.mark.parametrize(("current", "target"), list(itertools.product(ALL, ALL)))
-def test_transition_table(factory, admin, current, target):
-    booking = factory.booking(factory.user(), status=current)
-    if (current, target) in LEGAL:
-        bookings.transition(booking, BookingStatus(target), admin.id, "test")
+def test_the_table_is_the_lab_rules():
+    assert {(m.name, m.by): {s.value for s in m.sources} for m in MOVES} == ALLOWED
+    assert {m.name: m.target.value for m in MOVES if m.target} == TARGETS
+
+
+@pytest.mark.parametrize(("status", "name", "by"), list(itertools.product(STATUSES, NAMES, Actor)))
+def test_a_move_happens_only_when_the_table_allows_it(factory, admin, status, name, by):
+    booking = factory.booking(factory.user(), status=status)
+    before = (booking.status, booking.end_time)
+    if status in ALLOWED.get((name, by), set()):
+        workflow.apply(booking, name, by, admin.id)
         db.session.commit()
+        db.session.refresh(booking)
+        assert booking.status == TARGETS.get(name, status)
         event = db.session.scalar(db.select(AuditEvent).where(AuditEvent.entity_id == booking.id))
-        assert (event.before["status"], event.after["status"], event.actor_id) == (current, target, admin.id)
+        recorded = {"approve": "approved", "reject": "rejected", "cancel": "cancelled", "extend": "extended"}
+        assert (event.action, event.before["status"], event.after["status"]) == (
+            recorded.get(name, name), status, booking.status)
     else:
         with pytest.raises(InvalidTransition):
-            bookings.transition(booking, BookingStatus(target), admin.id, "test")
+            workflow.apply(booking, name, by, admin.id)
         db.session.rollback()
         db.session.refresh(booking)
-        assert booking.status == current
+        assert (booking.status, booking.end_time) == before
+        assert db.session.scalar(db.select(AuditEvent.id).where(AuditEvent.entity_id == booking.id)) is None
+
+
+def test_a_move_sets_only_the_columns_it_owns(factory, admin):
+    booking = factory.booking(factory.user())
+    with pytest.raises(ValueError, match="does not set"):
+        workflow.apply(booking, "reject", Actor.ADMIN, admin.id, rejection_reason="no", end_time=booking.end_time)
+
+
+def test_start_and_stop_retries_keep_their_own_counts(factory, admin):
+    booking = factory.booking(factory.user(), status="approved")
+    workflow.apply(booking, "start_retry", Actor.SCHEDULER, None, start_attempts=2, last_error="x")
+    workflow.apply(booking, "started", Actor.SCHEDULER, None, start_attempts=3, container_name="c")
+    workflow.apply(booking, "stop_retry", Actor.SCHEDULER, None, stop_attempts=1, last_error="y")
+    db.session.commit()
+    db.session.refresh(booking)
+    assert (booking.start_attempts, booking.stop_attempts, booking.status) == (3, 1, "active")
+    actions = list(db.session.scalars(db.select(AuditEvent.action).where(AuditEvent.entity_id == booking.id)
+                                      .order_by(AuditEvent.id)))
+    assert actions == ["start_retry", "started", "stop_retry"]
+
+
+EXPECTED_ACTIONS = {
+    "pending": (["approve", "reject", "cancel"], ["cancel"]),
+    "approved": (["extend", "cancel"], ["cancel"]),
+    "active": (["extend", "cancel"], []),
+    "completed": ([], []), "rejected": ([], []), "cancelled": ([], []), "failed": ([], []),
+}
+
+
+@pytest.mark.parametrize("status", STATUSES)
+def test_every_booking_says_what_its_viewer_may_do(client, factory, admin_headers, status):
+    owner = factory.user()
+    node = factory.agent()
+    booking = factory.booking(owner, status=status, agent_id=node.id)
+    for_admin, for_student = EXPECTED_ACTIONS[status]
+    admin_list = client.get("/api/admin/bookings", headers=admin_headers).get_json()["items"]
+    assert admin_list[0]["actions"] == for_admin
+    assert client.get(f"/api/admin/bookings/{booking.id}", headers=admin_headers).get_json()["actions"] == for_admin
+    student_list = client.get("/api/student/bookings", headers=bearer(owner)).get_json()["items"]
+    assert student_list[0]["actions"] == for_student
+
+
+def test_a_pending_booking_whose_window_passed_cannot_be_approved(client, factory, admin_headers):
+    factory.agent()
+    booking = factory.booking(factory.user(), start_in=-timedelta(hours=3), duration=timedelta(hours=1))
+    item = client.get(f"/api/admin/bookings/{booking.id}", headers=admin_headers).get_json()
+    assert item["actions"] == ["reject", "cancel"]
+    response = client.post(f"/api/admin/approve/{booking.id}", headers=admin_headers, json={})
+    assert response.status_code == 409 and "already passed" in response.get_json()["message"]
+    assert db.session.get(Booking, booking.id).status == "pending"
+
+
+def test_the_bulk_actions_are_the_workflows_user_actions(client, admin_headers):
+    spec = client.get("/api/openapi.json").get_json()
+    bulk = spec["components"]["schemas"]["Bulk"]["properties"]["action"]
+    assert sorted(bulk["enum"]) == sorted(workflow.USER_ACTIONS)
 
 
 @pytest.mark.parametrize("status", ["approved", "active", "completed", "rejected", "cancelled", "failed"])

@@ -1,0 +1,61 @@
+"""The scheduler's jobs: one table of data (name, interval setting, the
+service function it runs), and `run_recorded`, which runs one and keeps how
+it went in `scheduler_jobs`. `controller.jobs.runner` runs them, in exactly
+one process at a time.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from controller.extensions import db
+from controller.models import SchedulerJob, utcnow
+from controller.services import lifecycle
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    name: str
+    interval_setting: str
+    run: Callable[[], dict]
+
+
+JOBS = (
+    JobSpec("tick", "SCHEDULER_TICK_SECONDS", lifecycle.tick),
+    JobSpec("health", "HEALTH_CHECK_SECONDS", lifecycle.check_health),
+    JobSpec("wake", "WOL_CHECK_SECONDS", lifecycle.wake_nodes),
+    JobSpec("reconcile", "RECONCILE_SECONDS", lifecycle.reconcile),
+)
+# tick and reconcile both act on containers; they never run at the same time.
+CONTAINER_JOBS = {"tick", "reconcile"}
+
+
+def run_recorded(job: JobSpec) -> dict | None:
+    """Run `job.run` and keep its start, end, outcome and error in `scheduler_jobs`."""
+    started = utcnow()
+    result, error = None, None
+    try:
+        result = job.run()
+    except Exception as exc:
+        db.session.rollback()
+        error = f"{type(exc).__name__}: {exc}"
+        log.exception("scheduler job failed", extra={"job": job.name})
+    try:
+        row = db.session.get(SchedulerJob, job.name) or SchedulerJob(name=job.name, runs=0)
+        row.last_started_at, row.last_finished_at = started, utcnow()
+        row.last_ok, row.last_error = error is None, error
+        if result:  # an idle run keeps the last interesting result
+            row.last_result = result
+        row.runs = (row.runs or 0) + 1
+        db.session.add(row)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        log.exception("could not record a scheduler run", extra={"job": job.name})
+    finally:
+        db.session.remove()
+    return result

@@ -1,0 +1,319 @@
+"""The placement gate: the one place that decides what fits where.
+
+Everything that asks "does this fit" asks here: availability, create
+validation, approval, extension, node resize (API, CLI and the local agent)
+and the dashboard's figures. It owns
+
+- what holds capacity: `holding(start, end)`, the one SQL condition for
+  "approved or active bookings overlapping `[start, end)`";
+- whether a node may take bookings: `node_state` / `eligible` (maintenance,
+  online, offline but wakeable);
+- whether a request fits on a node for a whole window: `fits` / `place`,
+  a sweep over the instants where the node's usage changes;
+- whether the lab could ever hold a request: `could_ever_fit`.
+
+A booking holds its CPU, memory and GPUs on its node over `[start, end)`, so
+back-to-back bookings share capacity and a one-minute overlap does not.
+Memory is compared in whole MiB to keep float sums exact.
+
+Checks that lead to a write run inside `capacity_transaction` with the node
+rows locked by `lock_agents`: on Postgres `FOR UPDATE` in id order (with a
+`lock_timeout`), so two approvals onto the same node serialise and the
+second sees the first's booking. SQLite has no row locks; there a
+process-wide lock serialises capacity changes, which is enough for the
+single-process embedded default.
+"""
+
+from __future__ import annotations
+
+import enum
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import func, text
+from sqlalchemy.exc import DBAPIError
+
+from controller.errors import Busy
+from controller.extensions import db
+from controller.models import Agent, AgentStatus, Booking
+from controller.services.workflow import HOLDING_STATUSES, BookingStatus
+
+_sqlite_lock = threading.RLock()
+# lock_not_available, serialization_failure, deadlock_detected
+RETRYABLE_PGCODES = {"55P03", "40001", "40P01"}
+# The smallest step of a stored time (Postgres keeps microseconds): the
+# window `[t, t + INSTANT)` holds exactly what is running at `t`.
+INSTANT = timedelta(microseconds=1)
+
+
+def gb_to_mib(memory_gb: float) -> int:
+    return round(memory_gb * 1024)
+
+
+@dataclass(frozen=True)
+class Resources:
+    cpu_cores: int = 0
+    memory_mib: int = 0
+    gpu_count: int = 0
+
+    @classmethod
+    def of(cls, item) -> Resources:
+        """The resources a booking asks for, or a node has."""
+        return cls(item.cpu_cores, gb_to_mib(item.memory_gb), item.gpu_count or 0)
+
+    def __add__(self, other: Resources) -> Resources:
+        return Resources(
+            self.cpu_cores + other.cpu_cores,
+            self.memory_mib + other.memory_mib,
+            self.gpu_count + other.gpu_count,
+        )
+
+    def __sub__(self, other: Resources) -> Resources:
+        return Resources(
+            self.cpu_cores - other.cpu_cores,
+            self.memory_mib - other.memory_mib,
+            self.gpu_count - other.gpu_count,
+        )
+
+    def within(self, total: Resources) -> bool:
+        return (
+            self.cpu_cores <= total.cpu_cores
+            and self.memory_mib <= total.memory_mib
+            and self.gpu_count <= total.gpu_count
+        )
+
+    def utilisation(self, total: Resources) -> float:
+        """The most used resource's share of the node (GPUs count only on GPU nodes)."""
+        shares = [self.cpu_cores / total.cpu_cores, self.memory_mib / total.memory_mib]
+        if total.gpu_count:
+            shares.append(self.gpu_count / total.gpu_count)
+        return max(shares)
+
+
+# --- what holds capacity -------------------------------------------------
+
+def holding(start: datetime, end: datetime | None = None):
+    """The SQL condition for bookings that hold capacity somewhere in
+    `[start, end)` (`end=None`: from `start` on). The only definition of it."""
+    condition = Booking.status.in_(HOLDING_STATUSES) & (Booking.end_time > start)
+    if end is not None:
+        condition = condition & (Booking.start_time < end)
+    return condition
+
+
+def holdings(agent_ids: list[int], start: datetime, end: datetime | None,
+             exclude_booking_id: int | None = None) -> dict[int, list[Booking]]:
+    """The bookings holding capacity on each of these nodes in `[start, end)`."""
+    stmt = db.select(Booking).where(Booking.agent_id.in_(agent_ids), holding(start, end))
+    if exclude_booking_id is not None:
+        stmt = stmt.where(Booking.id != exclude_booking_id)
+    by_agent: dict[int, list[Booking]] = {agent_id: [] for agent_id in agent_ids}
+    for booking in db.session.scalars(stmt):
+        by_agent[booking.agent_id].append(booking)
+    return by_agent
+
+
+def usage_at(instant: datetime) -> dict[int, Resources]:
+    """What each node's bookings hold at `instant` (summed in the database)."""
+    rows = db.session.execute(
+        db.select(Booking.agent_id, func.sum(Booking.cpu_cores), func.sum(Booking.memory_gb),
+                  func.sum(Booking.gpu_count))
+        .where(holding(instant, instant + INSTANT))
+        .group_by(Booking.agent_id)
+    )
+    return {
+        agent_id: Resources(int(cpu or 0), gb_to_mib(float(mem or 0)), int(gpu or 0))
+        for agent_id, cpu, mem, gpu in rows
+    }
+
+
+def usage_profile(
+    bookings: Iterable[Booking], start: datetime, end: datetime
+) -> Iterator[tuple[datetime, Resources]]:
+    """Yield `(instant, usage)` at every instant in `[start, end)` where the
+    summed usage of `bookings` changes (and at `start`). Between two yielded
+    instants the usage is constant, so checking these points checks them all."""
+    events: list[tuple[datetime, int, Resources]] = []
+    for booking in bookings:
+        lo, hi = max(booking.start_time, start), min(booking.end_time, end)
+        if lo >= hi:
+            continue
+        need = Resources.of(booking)
+        events.append((lo, 1, need))
+        events.append((hi, 0, need))  # 0 sorts ends before starts at the same instant
+    events.sort(key=lambda event: (event[0], event[1]))
+    usage = Resources()
+    index = 0
+    instant = start
+    while True:
+        while index < len(events) and events[index][0] <= instant:
+            _, is_start, need = events[index]
+            usage = usage + need if is_start else usage - need
+            index += 1
+        if instant < end:
+            yield instant, usage
+        if index >= len(events):
+            return
+        instant = events[index][0]
+        if instant >= end:
+            return
+
+
+# --- which nodes may take bookings ---------------------------------------
+
+class NodeState(enum.StrEnum):
+    READY = "ready"  # online
+    ASLEEP = "asleep"  # offline, and Wake-on-LAN can wake it before a start
+    UNAVAILABLE = "unavailable"  # in maintenance, or offline with no way to wake it
+
+
+def node_state(agent: Agent) -> NodeState:
+    """Whether a node can run sessions: the only place that weighs its
+    maintenance flag, its health and whether it can be woken."""
+    if agent.status == AgentStatus.MAINTENANCE:
+        return NodeState.UNAVAILABLE
+    if agent.status == AgentStatus.ONLINE:
+        return NodeState.READY
+    return NodeState.ASLEEP if agent.wakeable else NodeState.UNAVAILABLE
+
+
+def eligible(agent: Agent, required_tags: Iterable[str] = ()) -> bool:
+    """A node can take new bookings unless it is unavailable; it must carry
+    every required tag."""
+    return node_state(agent) != NodeState.UNAVAILABLE and set(required_tags) <= set(agent.tags or [])
+
+
+def at_risk(booking: Booking, now: datetime) -> bool:
+    """An approved booking that will not start unless an admin acts: its node
+    is unavailable, or still asleep once the start has come (a node that can
+    be woken is expected to sleep until the scheduler wakes it)."""
+    if booking.status != BookingStatus.APPROVED or booking.agent is None:
+        return False
+    state = node_state(booking.agent)
+    return state == NodeState.UNAVAILABLE or (state == NodeState.ASLEEP and booking.start_time <= now)
+
+
+# --- does it fit ---------------------------------------------------------
+
+@dataclass(frozen=True)
+class Placement:
+    agent: Agent
+    fits: bool
+    peak_utilisation: float  # after placing the request
+
+
+def evaluate(agent: Agent, held: Iterable[Booking], need: Resources,
+             start: datetime, end: datetime) -> Placement:
+    """Whether `need` fits on `agent` at every instant of `[start, end)` next to
+    `held`, and the node's peak utilisation over the window if placed."""
+    total = Resources.of(agent)
+    fits, peak = True, 0.0
+    for _, usage in usage_profile(held, start, end):
+        after = usage + need
+        fits = fits and after.within(total)
+        peak = max(peak, after.utilisation(total))
+    return Placement(agent, fits, peak)
+
+
+def place(candidates: list[Agent], need: Resources, start: datetime, end: datetime,
+          exclude_booking_id: int | None = None) -> list[Placement]:
+    """Evaluate every candidate node; the best fitting placement comes first
+    (the placement policy: lowest peak utilisation after placing, then lowest id)."""
+    if not candidates:
+        return []
+    held = holdings([agent.id for agent in candidates], start, end, exclude_booking_id)
+    placements = [evaluate(agent, held[agent.id], need, start, end) for agent in candidates]
+    return sorted(placements, key=lambda p: (not p.fits, p.peak_utilisation, p.agent.id))
+
+
+def fits(agent: Agent, need: Resources, start: datetime, end: datetime,
+         exclude_booking_id: int | None = None) -> bool:
+    """Whether `need` fits on `agent` for the whole of `[start, end)`."""
+    (placement,) = place([agent], need, start, end, exclude_booking_id)
+    return placement.fits
+
+
+def first_overbooked_instant(agent: Agent, since: datetime) -> datetime | None:
+    """The first instant from `since` on at which the node's bookings need
+    more than the node has (after a resize), or None when they all fit."""
+    held = holdings([agent.id], since, None)[agent.id]
+    if not held:
+        return None
+    total = Resources.of(agent)
+    until = max(b.end_time for b in held)
+    return next((instant for instant, usage in usage_profile(held, since, until)
+                 if not usage.within(total)), None)
+
+
+def could_ever_fit(need: Resources, required_tags: Iterable[str] = ()) -> bool:
+    """Whether some registered node carrying these tags is big enough for
+    `need` on its own (whatever it holds now or its status)."""
+    nodes = db.session.scalars(db.select(Agent).where(
+        Agent.cpu_cores >= need.cpu_cores, Agent.gpu_count >= need.gpu_count))
+    return any(need.within(Resources.of(node)) and set(required_tags) <= set(node.tags or [])
+               for node in nodes)
+
+
+def node_maxima() -> Resources:
+    """The largest CPU, memory and GPU figures over the nodes, each on its
+    own (bounds for a form's inputs; whether one node holds a whole request
+    is `could_ever_fit`)."""
+    row = db.session.execute(
+        db.select(func.max(Agent.cpu_cores), func.max(Agent.memory_gb), func.max(Agent.gpu_count))
+    ).one()
+    return Resources(row[0] or 0, gb_to_mib(row[1] or 0), row[2] or 0)
+
+
+# --- locking -------------------------------------------------------------
+
+def _is_postgres() -> bool:
+    return db.engine.dialect.name == "postgresql"
+
+
+def lock_agents(agent_ids: Iterable[int]) -> list[Agent]:
+    """Lock these node rows for the rest of the transaction (in id order, so
+    two transactions never wait on each other in a cycle) and return them."""
+    ids = sorted(set(agent_ids))
+    if not ids:
+        return []
+    stmt = db.select(Agent).where(Agent.id.in_(ids)).order_by(Agent.id)
+    if _is_postgres():
+        timeout = int(current_app.config["DB_LOCK_TIMEOUT_MS"])
+        db.session.execute(text(f"SET LOCAL lock_timeout = '{timeout}ms'"))
+        stmt = stmt.with_for_update()
+    return list(db.session.scalars(stmt.execution_options(populate_existing=True)))
+
+
+def lock_eligible_agents(required_tags: Iterable[str] = ()) -> list[Agent]:
+    """Lock every node that may take a booking with these tags, and return
+    those still eligible once locked."""
+    tags = list(required_tags)
+    ids = [a.id for a in db.session.scalars(db.select(Agent)) if eligible(a, tags)]
+    return [a for a in lock_agents(ids) if eligible(a, tags)]
+
+
+@contextmanager
+def capacity_transaction() -> Iterator[None]:
+    """Run a capacity-changing unit of work: serialised on SQLite; rolled back
+    whole when anything raises, with Postgres lock timeouts, serialisation
+    failures and deadlocks turned into a retryable `Busy` (409)."""
+    guard = _sqlite_lock if not _is_postgres() else None
+    if guard is not None:
+        guard.acquire()
+    try:
+        yield
+    except DBAPIError as exc:
+        db.session.rollback()
+        if getattr(exc.orig, "pgcode", None) in RETRYABLE_PGCODES:
+            raise Busy("The node is busy with another change; try again.") from exc
+        raise
+    except BaseException:
+        db.session.rollback()
+        raise
+    finally:
+        if guard is not None:
+            guard.release()

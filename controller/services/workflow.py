@@ -1,0 +1,192 @@
+"""The booking workflow: the one place that says how a booking may change.
+
+It holds the statuses, the transition table (`MOVES`), who may make each
+move (a student on their own booking, an admin, the scheduler), the columns
+each move may set, and the audit row each move leaves. Every change to a
+booking after its creation goes through `apply`; routes, scheduler jobs,
+bulk actions and account changes call the services that call it, and none
+of them sets `status` or a lifecycle column itself. A move that is not in
+the table cannot happen: `apply` raises `InvalidTransition` for it.
+
+`actions_for` tells a caller which of the user-facing moves they may make
+on a booking now; the API returns that with every booking, and the web UI
+draws its buttons from it.
+
+Adding a status means: a member of `BookingStatus`, the moves into and out
+of it in `MOVES`, a migration for the `ck_bookings_status` constraint, and
+a label in the web UI.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from controller.errors import InvalidTransition
+from controller.models import Booking, utcnow
+from controller.services import audit
+
+
+class BookingStatus(enum.StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    ACTIVE = "active"
+    COMPLETED = "completed"
+    REJECTED = "rejected"
+    CANCELLED = "cancelled"
+    FAILED = "failed"
+
+
+STATUSES = tuple(s.value for s in BookingStatus)
+# Bookings in these states hold capacity on their node (see placement.holding).
+HOLDING_STATUSES = (BookingStatus.APPROVED, BookingStatus.ACTIVE)
+# A student may hold only one booking in these states at any instant.
+OPEN_STATUSES = (BookingStatus.PENDING, BookingStatus.APPROVED, BookingStatus.ACTIVE)
+# No move leads out of these; a container a booking still has must be stopped.
+TERMINAL_STATUSES = (BookingStatus.COMPLETED, BookingStatus.REJECTED, BookingStatus.CANCELLED,
+                     BookingStatus.FAILED)
+
+
+class Actor(enum.StrEnum):
+    STUDENT = "student"  # the booking's owner
+    ADMIN = "admin"
+    SCHEDULER = "scheduler"  # the controller's own jobs
+
+
+START_STATE = frozenset({"start_attempts", "next_start_at", "last_error"})
+STOP_STATE = frozenset({"stop_attempts", "next_stop_at", "last_error"})
+CONTAINER = frozenset({"container_name", "container_id", "access_host", "access_port"})
+
+
+def _window_not_over(booking: Booking, now: datetime) -> str | None:
+    return "The booking's window has already passed." if booking.end_time <= now else None
+
+
+@dataclass(frozen=True)
+class Move:
+    """One row of the transition table."""
+
+    name: str
+    by: Actor
+    sources: frozenset[BookingStatus]
+    target: BookingStatus | None  # None: the status stays as it is
+    sets: frozenset[str] = frozenset()
+    # Why the move cannot happen now although the status allows it, or None.
+    guard: Callable[[Booking, datetime], str | None] | None = None
+
+    def blocked(self, booking: Booking, now: datetime) -> str | None:
+        return self.guard(booking, now) if self.guard else None
+
+    @property
+    def audit_action(self) -> str:
+        """The name the audit trail shows: what happened, in the past tense."""
+        return PAST_TENSE.get(self.name, self.name)
+
+
+def _move(name, by, sources, target=None, sets=(), guard=None) -> Move:
+    return Move(name, by, frozenset(sources), target, frozenset(sets), guard)
+
+
+S = BookingStatus
+MOVES: tuple[Move, ...] = (
+    # People.
+    _move("approve", Actor.ADMIN, {S.PENDING}, S.APPROVED,
+          {"agent_id", "approved_by_id", "approved_at", "admin_notes"}, guard=_window_not_over),
+    _move("reject", Actor.ADMIN, {S.PENDING}, S.REJECTED, {"rejection_reason"}),
+    _move("cancel", Actor.STUDENT, {S.PENDING, S.APPROVED}, S.CANCELLED),
+    _move("cancel", Actor.ADMIN, {S.PENDING, S.APPROVED, S.ACTIVE}, S.CANCELLED, {"admin_notes"}),
+    _move("extend", Actor.ADMIN, {S.APPROVED, S.ACTIVE}, None, {"end_time"}),
+    # The scheduler starting a session.
+    _move("started", Actor.SCHEDULER, {S.APPROVED}, S.ACTIVE, {"started_at", *CONTAINER, *START_STATE}),
+    _move("start_retry", Actor.SCHEDULER, {S.APPROVED}, None, START_STATE),
+    _move("start_failed", Actor.SCHEDULER, {S.APPROVED}, S.FAILED, {"failure_reason", *START_STATE}),
+    _move("expired", Actor.SCHEDULER, {S.APPROVED}, S.FAILED, {"failure_reason"}),
+    # A start that answered after the booking was cancelled: keep the
+    # container's name so the stop below removes it.
+    _move("started_late", Actor.SCHEDULER, {S.CANCELLED, S.FAILED}, None, CONTAINER),
+    # The scheduler stopping a session, and what it finds on the nodes.
+    _move("completed", Actor.SCHEDULER, {S.ACTIVE}, S.COMPLETED, {"stopped_at", *STOP_STATE}),
+    _move("died", Actor.SCHEDULER, {S.ACTIVE}, S.FAILED, {"failure_reason", "stopped_at"}),
+    _move("stop_retry", Actor.SCHEDULER, {S.ACTIVE, *TERMINAL_STATUSES}, None, STOP_STATE),
+    _move("container_stopped", Actor.SCHEDULER, set(TERMINAL_STATUSES), None, {"stopped_at", *STOP_STATE}),
+)
+del S
+
+# The moves people make, in the order the web UI shows them.
+USER_ACTIONS = ("approve", "reject", "extend", "cancel")
+PAST_TENSE = {"approve": "approved", "reject": "rejected", "extend": "extended", "cancel": "cancelled"}
+_BY_KEY: dict[tuple[str, Actor], Move] = {(m.name, m.by): m for m in MOVES}
+
+
+def move_for(name: str, by: Actor) -> Move:
+    """The table row for `name` made by `by`; InvalidTransition when there is none."""
+    move = _BY_KEY.get((name, by))
+    if move is None:
+        raise InvalidTransition(f"A {by.value} cannot {name} a booking.", {"action": name})
+    return move
+
+
+def check(booking: Booking, name: str, by: Actor, now: datetime | None = None) -> Move:
+    """The move, when `by` may make it on `booking` now; raises
+    InvalidTransition (409) naming the status otherwise."""
+    move = move_for(name, by)
+    if booking.status not in move.sources:
+        raise InvalidTransition(
+            f"A booking that is {booking.status} cannot be {move.audit_action.replace('_', ' ')}.",
+            {"status": booking.status, "action": name},
+        )
+    reason = move.blocked(booking, now or utcnow())
+    if reason:
+        raise InvalidTransition(reason, {"status": booking.status, "action": name})
+    return move
+
+
+def apply(booking: Booking, name: str, by: Actor, actor_id: int | None, **changes) -> Booking:
+    """Make move `name` on `booking` as `by` (the user `actor_id`, None for
+    the scheduler), setting `changes`, with an audit row in the same
+    transaction. Raises InvalidTransition when the table does not allow it;
+    a column the move does not own is a programming error (ValueError)."""
+    move = check(booking, name, by)
+    stray = set(changes) - move.sets
+    if stray:
+        raise ValueError(f"move {name!r} does not set {sorted(stray)}")
+    before = _snapshot(booking, changes)
+    if move.target is not None:
+        booking.status = move.target.value
+    for column, value in changes.items():
+        setattr(booking, column, value)
+    audit.record("booking", booking.id, move.audit_action, actor_id, before, _snapshot(booking, changes))
+    return booking
+
+
+def create(booking: Booking, actor_id: int) -> Booking:
+    """A new booking enters the workflow as pending, with its audit row.
+    The caller has added and flushed it."""
+    booking.status = BookingStatus.PENDING.value
+    audit.record("booking", booking.id, "created", actor_id, None, _snapshot(booking, {}))
+    return booking
+
+
+def actions_for(booking: Booking, by: Actor, now: datetime | None = None) -> list[str]:
+    """The user-facing moves `by` may make on `booking` now, e.g.
+    `["approve", "reject", "cancel"]` for an admin on a pending booking."""
+    now = now or utcnow()
+    names = []
+    for name in USER_ACTIONS:
+        move = _BY_KEY.get((name, by))
+        if move and booking.status in move.sources and not move.blocked(booking, now):
+            names.append(name)
+    return names
+
+
+def _json(value):
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+def _snapshot(booking: Booking, changes: dict) -> dict:
+    """The booking's status, node and window, and the columns a move sets."""
+    snapshot = audit.booking_snapshot(booking)
+    snapshot.update({column: _json(getattr(booking, column)) for column in changes})
+    return snapshot
