@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 
+import docker
 import psutil
 import requests
 
@@ -29,8 +30,6 @@ NODE_NAME = "local"
 
 def docker_answers() -> bool:
     try:
-        import docker
-
         client = docker.from_env(timeout=3)
         client.ping()
         client.close()

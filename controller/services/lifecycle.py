@@ -82,7 +82,8 @@ def _retry_due(column):
 
 # --- start and stop ------------------------------------------------------
 
-def _start_payload(booking: Booking) -> dict:
+def start_payload(booking: Booking) -> dict:
+    """The body of the agent's `POST /start_container` for this booking."""
     return {"booking_id": booking.id, "image": booking.image, "cpu_cores": booking.cpu_cores,
             "memory_gb": booking.memory_gb, "gpu_count": booking.gpu_count,
             "port": image_port(booking.image)}
@@ -95,7 +96,7 @@ def _due_starts(now: datetime) -> list[Call]:
             _retry_due(Booking.next_start_at),
         ).order_by(Booking.start_time, Booking.id)
     )
-    return [Call(b.id, AgentEndpoint.of(b.agent), "start", _start_payload(b)) for b in rows]
+    return [Call(b.id, AgentEndpoint.of(b.agent), "start", start_payload(b)) for b in rows]
 
 
 def _due_stops(now: datetime) -> list[Call]:

@@ -18,8 +18,8 @@ from werkzeug.serving import make_server
 from controller import create_app
 from controller.extensions import db, limiter
 from controller.models import Agent, Booking, Role, User, utcnow
-from controller.services.workflow import BookingStatus
 from controller.services.accounts import hash_password
+from controller.services.workflow import BookingStatus
 from tests.dockerimages import BUSYBOX_HTTP_PORT, ensure_busybox_image
 from tests.processes import AgentProcess, docker_client_or_none, remove_booking_containers
 from tests.support import require
@@ -146,6 +146,13 @@ class Factory:
         db.session.commit()
         return agent
 
+    def approved(self, node: Agent, image: str, start_in: timedelta, duration: timedelta,
+                 **fields) -> Booking:
+        """An approved one-core booking of a new student on `node`, starting soon."""
+        start = utcnow() + start_in
+        return self.booking(self.user(), status="approved", agent_id=node.id, image=image, cpu_cores=1,
+                            memory_gb=0.25, start_time=start, end_time=start + duration, **fields)
+
     def booking(self, user: User, start_in: timedelta = timedelta(hours=1),
                 duration: timedelta = timedelta(hours=2), **fields) -> Booking:
         start = fields.pop("start_time", utcnow() + start_in)
@@ -168,6 +175,12 @@ def factory(app, password_hash):
 def bearer(user: User) -> dict:
     token = create_access_token(identity=str(user.id), additional_claims={"role": user.role})
     return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture
+def node(factory):
+    """A mid-sized node with one GPU."""
+    return factory.agent(cpu_cores=8, memory_gb=32, gpu_count=1)
 
 
 @pytest.fixture

@@ -31,3 +31,8 @@ def assert_error(response, status: int, code: str | None = None) -> dict:
     if code:
         assert body["error"] == code, body
     return body
+
+
+def approve(client, headers, booking_id: int, **body):
+    """POST an approval as the admin whose `headers` these are."""
+    return client.post(f"/api/admin/approve/{booking_id}", headers=headers, json=body)

@@ -2,14 +2,11 @@ from datetime import timedelta
 
 import pytest
 
+from controller import local_agent
 from controller.extensions import db
 from controller.models import Agent, AuditEvent, Booking
 from controller.models import utcnow as now
-from tests.controller.helpers import assert_error, future, iso
-
-
-def approve(client, headers, booking_id, **body):
-    return client.post(f"/api/admin/approve/{booking_id}", headers=headers, json=body)
+from tests.controller.helpers import approve, assert_error, future, iso
 
 
 def test_admin_approves_onto_a_node_and_the_audit_trail_records_it(client, admin, admin_headers, factory):
@@ -131,6 +128,11 @@ def test_bulk_reports_each_outcome(client, admin_headers, factory):
     extended = client.post("/api/admin/bulk", headers=admin_headers,
                            json={"action": "extend", "ids": [bookings[0].id], "minutes": 30}).get_json()
     assert extended["results"][0]["ok"] is True
+    cancelled = client.post("/api/admin/bulk", headers=admin_headers,
+                            json={"action": "cancel", "ids": [bookings[0].id, bookings[2].id]}).get_json()
+    assert [(r["ok"], (r.get("booking") or r["error"]).get("status") or r["error"]["error"])
+            for r in cancelled["results"]] == [(True, "cancelled"), (False, "invalid_transition")]
+    assert cancelled["results"][0]["booking"]["actions"] == []
 
 
 @pytest.mark.parametrize("body", [{"action": "reject", "ids": [1]}, {"action": "extend", "ids": [1]},
@@ -298,3 +300,22 @@ def test_an_admin_cannot_disable_themselves(client, admin, admin_headers):
 
 def test_disabling_an_unknown_user_is_404(client, admin_headers):
     assert_error(client.post("/api/admin/users/999/status", headers=admin_headers, json={"is_active": False}), 404)
+
+
+def test_the_local_node_resizes_through_the_node_service(app, factory, monkeypatch):
+    """`make run` registers this machine as node `local`: audited like any
+    node edit, and never shrunk below what its bookings hold."""
+    monkeypatch.setattr(local_agent.os, "cpu_count", lambda: 8)
+    node = local_agent.register("http://127.0.0.1:5001", "token-one-123456")
+    assert (node.name, node.cpu_cores, node.tags) == ("local", 8, ["local"])
+    factory.booking(factory.user(), status="approved", agent_id=node.id, cpu_cores=6)
+    monkeypatch.setattr(local_agent.os, "cpu_count", lambda: 4)
+    node = local_agent.register("http://127.0.0.1:5002", "token-two-123456")
+    assert (node.cpu_cores, node.url, node.token) == (8, "http://127.0.0.1:5002", "token-two-123456")
+    monkeypatch.setattr(local_agent.os, "cpu_count", lambda: 12)
+    node = local_agent.register("http://127.0.0.1:5002", "token-two-123456")
+    assert node.cpu_cores == 12
+    events = [(e.action, (e.after or {}).get("cpu_cores")) for e in
+              db.session.scalars(db.select(AuditEvent).where(AuditEvent.entity_type == "agent")
+                                 .order_by(AuditEvent.id))]
+    assert events == [("registered", 8), ("updated", 8), ("updated", 12)]

@@ -6,17 +6,13 @@ from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
 import pytest
-from controller.services.placement import Resources, evaluate
 
 from controller.extensions import db
 from controller.models import utcnow
-from tests.controller.helpers import assert_error
+from controller.services.placement import Resources, evaluate
+from tests.controller.helpers import approve, assert_error
 
 HOUR = timedelta(hours=1)
-
-
-def approve(client, headers, booking_id, **body):
-    return client.post(f"/api/admin/approve/{booking_id}", headers=headers, json=body)
 
 
 def test_back_to_back_windows_share_capacity(client, admin_headers, factory):

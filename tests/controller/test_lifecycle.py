@@ -18,9 +18,7 @@ S = timedelta(seconds=1)
 
 
 def approved(factory, node, image, start_in=2 * S, duration=4 * S, **fields):
-    start = utcnow() + start_in
-    return factory.booking(factory.user(), status="approved", agent_id=node.id, image=image, cpu_cores=1,
-                           memory_gb=0.25, start_time=start, end_time=start + duration, **fields)
+    return factory.approved(node, image, start_in, duration, **fields)
 
 
 def tick_until(predicate, timeout: float = 20):

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 
 from controller.extensions import db
-from controller.models import AuditEvent, Booking, SchedulerLeader, utcnow
+from controller.models import AuditEvent, Booking, SchedulerLeader
 from tests.processes import ControllerProcess
 
 S = timedelta(seconds=1)
@@ -42,12 +42,6 @@ def wait_for(predicate, timeout: float, what: str) -> None:
     raise AssertionError(f"timed out waiting for {what}")
 
 
-def approved(factory, node, image, start_in, duration):
-    start = utcnow() + start_in
-    return factory.booking(factory.user(), status="approved", agent_id=node.id, image=image, cpu_cores=1,
-                           memory_gb=0.25, start_time=start, end_time=start + duration)
-
-
 def audit_actions(booking_id: int) -> list[str]:
     db.session.expire_all()
     return [e.action for e in db.session.scalars(
@@ -57,7 +51,7 @@ def audit_actions(booking_id: int) -> list[str]:
 
 def test_a_controller_restarted_mid_booking_still_stops_it_at_the_end(lab, factory, session_image, controllers,
                                                                        docker_client):
-    booking = approved(factory, lab, session_image, start_in=3 * S, duration=8 * S)
+    booking = factory.approved(lab, session_image, start_in=3 * S, duration=8 * S)
     first = controllers("first")
     wait_for(lambda: booking_status(booking.id) == "active", 30, "the start")
     first.kill()  # no clean shutdown: the advisory lock goes with its connection
@@ -70,7 +64,7 @@ def test_a_controller_restarted_mid_booking_still_stops_it_at_the_end(lab, facto
 
 
 def test_two_controllers_at_once_start_and_stop_each_booking_exactly_once(lab, factory, session_image, controllers):
-    bookings = [approved(factory, lab, session_image, start_in=(3 + i) * S, duration=4 * S) for i in range(4)]
+    bookings = [factory.approved(lab, session_image, start_in=(3 + i) * S, duration=4 * S) for i in range(4)]
     controllers("a")
     controllers("b")
     ids = [b.id for b in bookings]

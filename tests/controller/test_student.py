@@ -9,11 +9,6 @@ from tests.controller.conftest import bearer
 from tests.controller.helpers import assert_error, booking_payload, future, iso
 
 
-@pytest.fixture
-def node(factory):
-    return factory.agent(cpu_cores=8, memory_gb=32, gpu_count=1)
-
-
 def test_student_books_a_pending_booking(client, student_headers, student, node):
     response = client.post("/api/student/book", headers=student_headers,
                            json=booking_payload(purpose="  thesis experiments  ", gpu_count=1))

@@ -11,8 +11,8 @@ from tests.controller.helpers import assert_error, booking_payload, future, iso
 
 
 @pytest.fixture(autouse=True)
-def node(factory):
-    return factory.agent(cpu_cores=8, memory_gb=32, gpu_count=1)
+def _lab_has_a_node(node):
+    return node
 
 
 def now_iso(hours=0.0):
@@ -47,6 +47,10 @@ BAD_BOOKINGS = [
     ("unknown field agent", {"agent_id": 1}, "agent_id"),
     ("null cores", {"cpu_cores": None}, "cpu_cores"),
     ("bad tag", {"tags": ["no spaces allowed"]}, "tags"),
+    ("shorter than the minimum", {"start_time": now_iso(1), "end_time": now_iso(1 + 10 / 60)}, "end_time"),
+    ("less memory than the minimum", {"memory_gb": 0.4}, "memory_gb"),
+    ("ends beyond the horizon", {"start_time": now_iso(24 * 30 - 1), "end_time": now_iso(24 * 30 + 1)}, "end_time"),
+    ("more gpus than the agent takes", {"gpu_count": 17}, "gpu_count"),
 ]
 
 
@@ -94,3 +98,36 @@ def test_availability_validates_like_booking(client, student_headers):
     response = client.post("/api/student/availability", headers=student_headers,
                            json={**booking_payload(), "end_time": iso(future(-1) - timedelta(hours=1))})
     assert_error(response, 422, "validation_error")
+
+
+def test_the_options_carry_exactly_the_limits_the_api_enforces(app, client, student_headers):
+    app.config.update(BOOKING_MIN_MINUTES=5, BOOKING_MIN_MEMORY_GB=0.25)
+    limits = client.get("/api/student/options", headers=student_headers).get_json()["limits"]
+    assert limits == {"min_cpu_cores": 1, "max_cpu_cores": 8, "min_memory_gb": 0.25, "max_memory_gb": 32,
+                      "max_gpu_count": 1, "min_duration_minutes": 5, "max_duration_hours": 72,
+                      "horizon_days": 30}
+    ten_minutes = booking_payload(1, 10 / 60, memory_gb=0.25)
+    assert client.post("/api/student/book", headers=student_headers, json=ten_minutes).status_code == 201
+    app.config["BOOKING_MIN_MINUTES"] = 15
+    body = assert_error(client.post("/api/student/book", headers=student_headers,
+                                    json=booking_payload(5, 10 / 60)), 422, "validation_error")
+    assert body["details"]["end_time"] == ["A booking lasts at least 15 minutes."]
+
+
+def test_a_request_no_single_node_can_hold_is_refused(client, student_headers, factory):
+    factory.agent(cpu_cores=16, memory_gb=8)  # the most cores; the autouse node has the most memory
+    body = assert_error(client.post("/api/student/book", headers=student_headers,
+                                    json=booking_payload(cpu_cores=16, memory_gb=32)), 422, "validation_error")
+    assert "No single node" in body["message"] and body["details"]["_schema"]
+    assert db.session.scalar(db.select(db.func.count()).select_from(Booking)) == 0
+    assert client.post("/api/student/book", headers=student_headers,
+                       json=booking_payload(cpu_cores=16, memory_gb=8)).status_code == 201
+
+
+def test_a_request_needing_tags_no_big_enough_node_carries_is_refused(client, student_headers, factory):
+    factory.agent(cpu_cores=2, memory_gb=4, tags=["fast-disk"])
+    body = assert_error(client.post("/api/student/book", headers=student_headers,
+                                    json=booking_payload(cpu_cores=4, tags=["fast-disk"])), 422)
+    assert "fast-disk" in body["message"]
+    assert client.post("/api/student/book", headers=student_headers,
+                       json=booking_payload(cpu_cores=2, tags=["fast-disk"])).status_code == 201

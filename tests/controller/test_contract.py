@@ -1,0 +1,82 @@
+"""The contract between the controller and the node agent. They ship as
+separate images, so each keeps its own side; this test imports both and
+fails when they disagree: resource caps, field names, the error shape and
+which errors are permanent."""
+
+from types import SimpleNamespace
+
+import pytest
+from marshmallow import fields as ma_fields
+from marshmallow import validate
+
+from agent import errors as agent_errors
+from agent import schemas as agent_schemas
+from agent.app import create_app as create_agent_app
+from controller import schemas as controller_schemas
+from controller.config import Config
+from controller.services import agent_client, lifecycle
+from tests.agent.conftest import AUTH, make_config
+
+
+def _range_max(field) -> int:
+    (rng,) = [v for v in field.validators if isinstance(v, validate.Range)]
+    return rng.max
+
+
+def test_gpu_caps_agree():
+    controller_cap = _range_max(controller_schemas.ResourceRequestSchema().fields["gpu_count"])
+    agent_cap = _range_max(agent_schemas.StartContainerSchema(max_cpu_cores=1, max_memory_gb=1).fields["gpu_count"])
+    assert controller_cap == agent_client.MAX_GPU_COUNT == agent_schemas.MAX_GPU_COUNT == agent_cap
+
+
+def test_the_controllers_minimums_are_ones_the_agent_accepts():
+    config = Config()
+    assert config.BOOKING_MIN_MEMORY_GB >= agent_schemas.MIN_MEMORY_GB
+    assert 1 >= agent_schemas.MIN_CPU_CORES  # the controller books whole cores, at least one
+
+
+def test_the_start_payload_has_exactly_the_fields_the_agent_reads(monkeypatch):
+    monkeypatch.setattr(lifecycle, "image_port", lambda image: 8888)
+    booking = SimpleNamespace(id=7, image="lab/jupyter:1", cpu_cores=2, memory_gb=4.0, gpu_count=1)
+    payload = lifecycle.start_payload(booking)
+    schema = agent_schemas.StartContainerSchema(max_cpu_cores=2, max_memory_gb=4)
+    required = {name for name, field in schema.fields.items() if field.required}
+    assert required <= set(payload) <= set(schema.fields)
+    assert schema.load(payload)["booking_id"] == "7"
+
+
+def test_permanent_errors_agree():
+    assert agent_client.PERMANENT_ERROR_CODES == agent_errors.PERMANENT_ERROR_CODES
+    every_agent_code = {cls.code for cls in agent_errors._subclasses(agent_errors.AgentError)}
+    assert agent_client.PERMANENT_ERROR_CODES <= every_agent_code
+
+
+@pytest.fixture
+def agent_client_app(tmp_path):
+    """The agent's app; validation answers before any call to an engine."""
+    config = make_config(docker_env={"DOCKER_HOST": f"unix://{tmp_path}/no-engine.sock"})
+    return create_agent_app(config).test_client()
+
+
+def test_both_sides_answer_validation_errors_in_one_shape(agent_client_app, client, student_headers, node):
+    agent_body = agent_client_app.post("/start_container", headers=AUTH,
+                                       json={"booking_id": 1, "image": "lab/x", "cpu_cores": "2",
+                                             "memory_gb": 1}).get_json()
+    controller_body = client.post("/api/student/book", headers=student_headers,
+                                  json={"start_time": "2030-01-01T10:00:00+00:00",
+                                        "end_time": "2030-01-01T12:00:00+00:00", "cpu_cores": "2",
+                                        "memory_gb": 1}).get_json()
+    for body in (agent_body, controller_body):
+        assert set(body) == {"error", "message", "details"}
+        assert body["error"] == "validation_error"
+        assert isinstance(body["details"]["cpu_cores"], list)
+        assert all(isinstance(message, str) for message in body["details"]["cpu_cores"])
+
+
+def test_the_agent_reads_every_field_the_controller_can_send():
+    # The booking fields the controller forwards are plain numbers on both sides.
+    controller_fields = controller_schemas.ResourceRequestSchema().fields
+    agent_fields = agent_schemas.StartContainerSchema(max_cpu_cores=1, max_memory_gb=1).fields
+    for name in ("cpu_cores", "memory_gb", "gpu_count"):
+        assert isinstance(controller_fields[name], ma_fields.Number)
+        assert isinstance(agent_fields[name], ma_fields.Number)

@@ -1,0 +1,93 @@
+"""The controller's modules import downwards only: no cycles, no upward
+imports, and no import tucked inside a function to hide one.
+
+Layers, lowest first: the foundations (config, errors, extensions, models,
+observability, utils.wol), the services, what presents them (schemas,
+security, spa), their callers (routes, jobs, cli, local_agent), and the
+entry points (the app factory, app.py, wsgi.py, utils.scheduler)."""
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+PACKAGE = ROOT / "controller"
+
+LAYERS = [
+    ("controller.config", "controller.errors", "controller.extensions", "controller.models",
+     "controller.observability", "controller.utils.wol", "controller.utils"),
+    ("controller.services",),
+    ("controller.schemas", "controller.security", "controller.spa"),
+    ("controller.routes", "controller.jobs", "controller.cli", "controller.local_agent"),
+    ("controller", "controller.app", "controller.wsgi", "controller.utils.scheduler"),
+]
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+MODULES = {module_name(p): p for p in PACKAGE.rglob("*.py") if "migrations" not in p.parts}
+
+
+def layer(module: str) -> int:
+    """The layer of the longest matching prefix."""
+    best, rank = -1, None
+    for index, prefixes in enumerate(LAYERS):
+        for prefix in prefixes:
+            if (module == prefix or module.startswith(prefix + ".")) and len(prefix) > best:
+                best, rank = len(prefix), index
+    assert rank is not None, f"{module} is in no layer"
+    return rank
+
+
+def imported_modules(node: ast.AST) -> list[str]:
+    """The controller modules an import statement loads (a name imported
+    from a package counts as its submodule when there is one)."""
+    if isinstance(node, ast.Import):
+        return [a.name for a in node.names if a.name.split(".")[0] == "controller"]
+    if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] == "controller":
+        found = [f"{node.module}.{a.name}" for a in node.names if f"{node.module}.{a.name}" in MODULES]
+        return found or [node.module]
+    return []
+
+
+def top_level_imports(module: str) -> set[str]:
+    tree = ast.parse(MODULES[module].read_text())
+    return {target for stmt in tree.body for target in imported_modules(stmt)}
+
+
+GRAPH = {module: top_level_imports(module) for module in MODULES}
+
+
+def test_no_import_cycles():
+    visiting, done = set(), set()
+
+    def visit(module: str, path: list[str]) -> None:
+        if module in done:
+            return
+        assert module not in visiting, "import cycle: " + " -> ".join(path + [module])
+        visiting.add(module)
+        for target in GRAPH.get(module, ()):
+            visit(target, path + [module])
+        visiting.discard(module)
+        done.add(module)
+
+    for module in GRAPH:
+        visit(module, [])
+
+
+@pytest.mark.parametrize("module", sorted(MODULES))
+def test_imports_run_downwards(module):
+    upward = [t for t in GRAPH[module] if t != "controller" and layer(t) > layer(module)]
+    assert not upward, f"{module} (layer {layer(module)}) imports {upward} from above"
+
+
+@pytest.mark.parametrize("module", sorted(MODULES))
+def test_no_import_inside_a_function(module):
+    tree = ast.parse(MODULES[module].read_text())
+    nested = [node.lineno for func in ast.walk(tree) if isinstance(func, ast.FunctionDef | ast.AsyncFunctionDef)
+              for node in ast.walk(func) if isinstance(node, ast.Import | ast.ImportFrom)]
+    assert not nested, f"{module} imports inside a function at lines {nested}"
