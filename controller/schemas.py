@@ -191,6 +191,7 @@ class StudentBookingSchema(Schema):
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
     actions = fields.Method("get_actions", metadata={
+        "type": "array", "items": {"type": "string", "enum": list(workflow.USER_ACTIONS)},
         "description": "What the caller may do with this booking now (e.g. approve, reject,"
                        " extend, cancel); the web UI draws its buttons from this."})
 
@@ -209,6 +210,7 @@ class AdminBookingSchema(StudentBookingSchema):
     approved_by = fields.Function(lambda b: b.approved_by.username if b.approved_by else None)
     container_id = fields.String(allow_none=True)
     at_risk = fields.Method("get_at_risk", metadata={
+        "type": "boolean",
         "description": "An approved booking whose node will not run it unless an admin acts."})
 
     def get_at_risk(self, booking) -> bool:
