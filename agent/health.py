@@ -99,10 +99,12 @@ def node_facts(runtime) -> dict:
     docker_facts: dict = {"reachable": False, "version": None, "api_version": None, "error": None}
     containers = {"running_managed": None}
     gpu_owners: dict[str, str] = {}
+    images: list[str] | None = None
     try:
         docker_facts.update(runtime.ping(), reachable=True)
         containers["running_managed"] = runtime.count_running_managed()
         gpu_owners = runtime.gpu_assignments()
+        images = runtime.session_images()
     except AgentError as exc:
         docker_facts["error"] = exc.message
 
@@ -127,6 +129,8 @@ def node_facts(runtime) -> dict:
         "docker": docker_facts,
         "containers": containers,
         "gpus": gpus,
+        # Allowed images present here; None when the engine cannot be asked.
+        "images": images,
         "limits": {
             "max_cpu_cores": config.max_cpu_cores,
             "max_memory_gb": config.max_memory_gb,

@@ -270,6 +270,16 @@ class DockerRuntime:
                 owners[gpu] = labels.get(BOOKING_LABEL, "")
         return owners
 
+    def session_images(self) -> list[str]:
+        """The tags of the images present on this node that the allow-list
+        admits: what sessions can start here (the agent never pulls).
+
+        Raises DockerUnavailable.
+        """
+        tags = {tag for image in self._docker("images") or [] for tag in image.get("RepoTags") or []}
+        return sorted(tag for tag in tags if tag != "<none>:<none>"
+                      and image_allowed(tag, self.config.image_allowlist))
+
     def image_status(self, image: str) -> dict:
         """Whether `image` is allowed here and present locally (the agent never pulls).
 

@@ -426,10 +426,17 @@ class AgentSchema(Schema):
     status = fields.String()
     last_seen = fields.DateTime(allow_none=True)
     last_health = fields.Dict(allow_none=True)
+    images = fields.Method("get_images", metadata={
+        "type": "array", "items": {"type": "string"}, "nullable": True,
+        "description": "Session images the node reported present; null until it reports."})
     last_wol_at = fields.DateTime(allow_none=True)
     usage_now = fields.Nested(UsageSchema)
     has_token = fields.Function(lambda a: bool(a.token))
     created_at = fields.DateTime()
+
+    def get_images(self, agent) -> list[str] | None:
+        images = placement.reported_images(agent)
+        return None if images is None else sorted(images)
 
 
 class AgentListSchema(Schema):
@@ -441,6 +448,8 @@ class AgentListSchema(Schema):
 class ImageSchema(Schema):
     name = fields.String()
     port = fields.Integer(allow_none=True)
+    available = fields.Boolean(metadata={"description": "Some node that takes bookings has it."})
+    unavailable_reason = fields.String(allow_none=True)
 
 
 class LimitsSchema(Schema):

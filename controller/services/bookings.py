@@ -64,11 +64,14 @@ PRESETS = (
 def options() -> dict:
     """What the booking form offers: the images, the limits, and the presets
     that some node could hold."""
-    images = session_images()
+    configured = session_images()
+    unavailable = placement.image_availability(i["name"] for i in configured)
+    images = [{**i, "available": unavailable[i["name"]] is None, "unavailable_reason": unavailable[i["name"]]}
+              for i in configured]
+    default = next((i["name"] for i in images if i["available"]), configured[0]["name"])
     fitting = [p for p in PRESETS if placement.could_ever_fit(
         Resources(p["cpu_cores"], gb_to_mib(p["memory_gb"]), p["gpu_count"]))]
-    return {"images": images, "default_image": images[0]["name"], "limits": limits(),
-            "presets": fitting}
+    return {"images": images, "default_image": default, "limits": limits(), "presets": fitting}
 
 
 def _check_horizon(end: datetime, now: datetime, rules: dict, errors: dict) -> None:
@@ -113,12 +116,17 @@ def _validate_request(need: Resources, memory_gb: float, image: str, tags: list[
         errors["image"] = ["Not one of the lab's images."]
     if errors:
         raise ValidationFailed("The booking asks for what the lab cannot give.", errors)
-    if not placement.could_ever_fit(need, tags):
+    if not placement.could_ever_fit(need, tags, None):
         with_tags = f" with the tags {', '.join(tags)}" if tags else ""
         raise ValidationFailed(
             f"No single node{with_tags} has {need.cpu_cores} cores, {need.memory_mib / 1024:g} GB"
             f" and {need.gpu_count} GPUs at once; ask for less of one of them.",
             {"_schema": ["No single node can hold the whole request."]},
+        )
+    if not placement.could_ever_fit(need, tags, image):
+        raise ValidationFailed(
+            f"No node that could hold this booking has the image {image}.",
+            {"image": ["Not present on any node that could hold this booking; choose another."]},
         )
 
 
@@ -291,14 +299,15 @@ def approve(booking_id: int, admin: User, agent_id: int | None = None,
             if db.session.get(Agent, agent_id) is None:
                 raise NotFound("No such node.", {"agent_id": agent_id})
             candidates = placement.lock_agents([agent_id])
-            unusable = [a for a in candidates if not placement.eligible(a)]
-            if unusable:
-                raise Conflict(
-                    f"Node {unusable[0].name} is {unusable[0].status} and cannot take bookings.",
-                    {"agent_id": agent_id},
-                )
+            node = candidates[0]
+            if not placement.eligible(node):
+                raise Conflict(f"Node {node.name} is {node.status} and cannot take bookings.",
+                               {"agent_id": agent_id})
+            if not placement.has_image(node, booking.image):
+                raise Conflict(f"Node {node.name} does not have the image {booking.image}.",
+                               {"agent_id": agent_id, "image": booking.image})
         else:
-            candidates = placement.lock_eligible_agents(booking.required_tags or [])
+            candidates = placement.lock_eligible_agents(booking.required_tags or [], booking.image)
         placements = placement.place(candidates, need, booking.start_time, booking.end_time)
         if not placements or not placements[0].fits:
             raise CapacityExceeded(

@@ -181,18 +181,43 @@ def node_state(agent: Agent) -> NodeState:
     return NodeState.ASLEEP if agent.wakeable else NodeState.UNAVAILABLE
 
 
-def eligible(agent: Agent, required_tags: Iterable[str] = ()) -> bool:
+def _image_key(image: str) -> str:
+    """`name` and `name:latest` are one image to Docker."""
+    return image if ":" in image.rsplit("/", 1)[-1] or "@" in image else f"{image}:latest"
+
+
+def reported_images(agent: Agent) -> set[str] | None:
+    """The session images the node's agent last reported present, or None
+    when it has not said (an agent of before this report, a node not yet
+    seen, or its engine unreachable at the last health check)."""
+    images = (agent.last_health or {}).get("images")
+    return None if images is None else {_image_key(i) for i in images}
+
+
+def has_image(agent: Agent, image: str | None) -> bool:
+    """Whether a session of `image` can start on the node: the node reported
+    it present. A node that has not reported its images is given the benefit
+    of the doubt; the start itself checks again."""
+    images = reported_images(agent)
+    return image is None or images is None or _image_key(image) in images
+
+
+def eligible(agent: Agent, required_tags: Iterable[str] = (), image: str | None = None) -> bool:
     """A node can take new bookings unless it is unavailable; it must carry
-    every required tag."""
-    return node_state(agent) != NodeState.UNAVAILABLE and set(required_tags) <= set(agent.tags or [])
+    every required tag and have the booking's image."""
+    return (node_state(agent) != NodeState.UNAVAILABLE and set(required_tags) <= set(agent.tags or [])
+            and has_image(agent, image))
 
 
 def at_risk(booking: Booking, now: datetime) -> bool:
     """An approved booking that will not start unless an admin acts: its node
-    is unavailable, or still asleep once the start has come (a node that can
-    be woken is expected to sleep until the scheduler wakes it)."""
+    is unavailable, no longer has its image, or is still asleep once the start
+    has come (a node that can be woken is expected to sleep until the
+    scheduler wakes it)."""
     if booking.status != BookingStatus.APPROVED or booking.agent is None:
         return False
+    if not has_image(booking.agent, booking.image):
+        return True
     state = node_state(booking.agent)
     return state == NodeState.UNAVAILABLE or (state == NodeState.ASLEEP and booking.start_time <= now)
 
@@ -249,13 +274,22 @@ def first_overbooked_instant(agent: Agent, since: datetime) -> datetime | None:
                  if not usage.within(total)), None)
 
 
-def could_ever_fit(need: Resources, required_tags: Iterable[str] = ()) -> bool:
-    """Whether some registered node carrying these tags is big enough for
-    `need` on its own (whatever it holds now or its status)."""
+def could_ever_fit(need: Resources, required_tags: Iterable[str] = (), image: str | None = None) -> bool:
+    """Whether some registered node carrying these tags (and the image, when
+    one is named) is big enough for `need` on its own, whatever it holds now
+    or its status."""
     nodes = db.session.scalars(db.select(Agent).where(
         Agent.cpu_cores >= need.cpu_cores, Agent.gpu_count >= need.gpu_count))
     return any(need.within(Resources.of(node)) and set(required_tags) <= set(node.tags or [])
-               for node in nodes)
+               and has_image(node, image) for node in nodes)
+
+
+def image_availability(images: Iterable[str]) -> dict[str, str | None]:
+    """For each image, None when a node that can take bookings has it, else
+    why it cannot be booked now."""
+    nodes = [node for node in db.session.scalars(db.select(Agent)) if eligible(node)]
+    return {image: None if any(has_image(node, image) for node in nodes)
+            else "No node that takes bookings has this image." for image in images}
 
 
 def node_maxima() -> Resources:
@@ -288,12 +322,12 @@ def lock_agents(agent_ids: Iterable[int]) -> list[Agent]:
     return list(db.session.scalars(stmt.execution_options(populate_existing=True)))
 
 
-def lock_eligible_agents(required_tags: Iterable[str] = ()) -> list[Agent]:
-    """Lock every node that may take a booking with these tags, and return
-    those still eligible once locked."""
+def lock_eligible_agents(required_tags: Iterable[str] = (), image: str | None = None) -> list[Agent]:
+    """Lock every node that may take a booking with these tags and image, and
+    return those still eligible once locked."""
     tags = list(required_tags)
-    ids = [a.id for a in db.session.scalars(db.select(Agent)) if eligible(a, tags)]
-    return [a for a in lock_agents(ids) if eligible(a, tags)]
+    ids = [a.id for a in db.session.scalars(db.select(Agent)) if eligible(a, tags, image)]
+    return [a for a in lock_agents(ids) if eligible(a, tags, image)]
 
 
 @contextmanager

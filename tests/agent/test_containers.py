@@ -300,6 +300,16 @@ def test_health_reports_node_and_docker_facts(client, start_body):
     assert data["agent_version"]
 
 
+def test_health_lists_the_allowed_images_present_on_the_node(client, start_body, test_image, docker_client):
+    docker_client.images.get(test_image).tag("lab-other/not-allowed", "v1")
+    try:
+        images = client.get("/health", headers=AUTH).json["images"]
+    finally:
+        docker_client.images.remove("lab-other/not-allowed:v1")
+    assert test_image in images or f"{test_image}:latest" in images
+    assert all(image.startswith("lab-test/") for image in images)
+
+
 def test_agents_sharing_an_engine_never_touch_each_others_sessions(client, start_body):
     """Two agents on one engine (the compose demo) list and stop only their own."""
     from agent.app import create_app

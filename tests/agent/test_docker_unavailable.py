@@ -41,6 +41,7 @@ def test_health_reports_docker_down_without_failing(offline_client):
     assert response.json["docker"]["reachable"] is False
     assert response.json["docker"]["error"]
     assert response.json["memory"]["total_bytes"] > 0
+    assert response.json["images"] is None  # unknown, not "none present"
 
 
 def test_livez_still_answers(offline_client):

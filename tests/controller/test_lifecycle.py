@@ -139,6 +139,7 @@ def test_health_checks_mark_nodes_and_flag_bookings_at_risk(client, admin_header
     real = db.session.get(Agent, lab.id)
     assert real.status == "online" and real.last_seen is not None
     assert real.last_health["docker"]["reachable"] is True
+    assert any(image.split(":")[0] == session_image.split(":")[0] for image in real.last_health["images"])
     assert db.session.get(Agent, silent.id).status == "offline"
     body = client.get(f"/api/admin/bookings/{at_risk.id}", headers=admin_headers).get_json()
     assert body["at_risk"] is True
