@@ -6,13 +6,22 @@ the process), which is right for the embedded default and wrong for a
 deployment, so `create_app` logs a warning.
 """
 
+import json
 import os
 import secrets
 from datetime import timedelta
 from pathlib import Path
 
 INSTANCE_DIR = Path(os.environ.get("INSTANCE_DIR", Path(__file__).resolve().parent.parent / "instance"))
-DEFAULT_SESSION_IMAGES = "jupyter/base-notebook:latest=8888,lab/ssh:latest=22"
+DEFAULT_SESSION_IMAGES = json.dumps([
+    {"name": "jupyter/base-notebook:latest", "port": 8888, "label": "Jupyter notebook", "secret": "jupyter"},
+    {"name": "lab/ssh:latest", "port": 22, "label": "SSH", "http": False, "secret": "password"},
+])
+# How an image is given its session's secret (see README, "Sessions"):
+#   env       SESSION_TOKEN and SESSION_BASE_URL (the generic contract)
+#   jupyter   the same, plus JUPYTER_TOKEN and NOTEBOOK_ARGS with the base URL
+#   password  the same, plus SESSION_PASSWORD (for images that are not HTTP, e.g. SSH)
+SECRET_KINDS = ("env", "jupyter", "password")
 
 
 def env_bool(name: str, default: bool) -> bool:
@@ -32,16 +41,39 @@ def env_float(name: str, default: float) -> float:
     return float(value) if value not in (None, "") else default
 
 
+def session_image(entry: dict) -> dict:
+    """One `SESSION_IMAGES` entry with every field filled in:
+    `{name, port, label, http, secret, strip_prefix}`. `http` (default: it
+    has a port) says the session is a web app opened with Connect;
+    `strip_prefix` says the proxy removes `/sessions/<id>` before passing a
+    request on (for apps that cannot serve under a base URL). Raises
+    ValueError for an entry that makes no sense."""
+    name = str(entry.get("name") or "").strip()
+    port = entry.get("port")
+    if not name or (port is not None and not (isinstance(port, int) and 0 < port < 65536)):
+        raise ValueError(f"SESSION_IMAGES: bad entry {entry!r}")
+    http = bool(entry.get("http", port is not None))
+    secret = entry.get("secret") or ("env" if http else "password")
+    if secret not in SECRET_KINDS or (http and port is None):
+        raise ValueError(f"SESSION_IMAGES: bad entry {entry!r}")
+    return {"name": name, "port": port, "label": str(entry.get("label") or name), "http": http,
+            "secret": secret, "strip_prefix": bool(entry.get("strip_prefix", False))}
+
+
 def parse_session_images(spec: str) -> list[dict]:
-    """Parse `image=port,image=port` into `[{name, port}]`, keeping order
-    (the first is the default). A missing port means the image serves none."""
+    """Parse `SESSION_IMAGES`, keeping order (the first is the default): a JSON
+    array of entries (see `session_image`), or the short form
+    `image=port,image=port` (a missing port means the image serves none)."""
+    spec = spec.strip()
+    if spec.startswith("["):
+        return [session_image(entry) for entry in json.loads(spec)]
     images = []
     for item in spec.split(","):
         item = item.strip()
         if not item:
             continue
         name, _, port = item.rpartition("=") if "=" in item else (item, "", "")
-        images.append({"name": name.strip(), "port": int(port) if port.strip() else None})
+        images.append(session_image({"name": name.strip(), "port": int(port) if port.strip() else None}))
     return images
 
 
@@ -87,6 +119,11 @@ class Config:
         self.SESSION_IMAGES = parse_session_images(
             os.environ.get("SESSION_IMAGES", DEFAULT_SESSION_IMAGES)
         )
+        # `direct`: Connect links go straight to the node's session port, guarded by
+        # the session's secret (the embedded default); `traefik`: they go through
+        # the proxy at PUBLIC_URL + /sessions/<id>/, which admits the owner only.
+        self.SESSION_PROXY = os.environ.get("SESSION_PROXY", "direct").strip().lower() or "direct"
+        self.PUBLIC_URL = os.environ.get("PUBLIC_URL", "").strip().rstrip("/")
         self.BOOKING_MAX_HOURS = env_float("BOOKING_MAX_HOURS", 72)
         self.BOOKING_HORIZON_DAYS = env_int("BOOKING_HORIZON_DAYS", 30)
         self.BOOKING_MIN_MINUTES = env_int("BOOKING_MIN_MINUTES", 15)

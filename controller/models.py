@@ -152,6 +152,9 @@ class Booking(TimestampMixin, db.Model):
     container_id: Mapped[str | None] = mapped_column(String(128))
     access_host: Mapped[str | None] = mapped_column(String(255))
     access_port: Mapped[int | None] = mapped_column(Integer)
+    # The session's secret, made afresh when the booking starts; shown to its
+    # owner (and to admins, audited), never logged or put in an audit row.
+    session_secret: Mapped[str | None] = mapped_column(String(64))
     approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Lifecycle bookkeeping: start and stop retries, each with its own count

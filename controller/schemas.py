@@ -447,7 +447,9 @@ class AgentListSchema(Schema):
 
 class ImageSchema(Schema):
     name = fields.String()
+    label = fields.String()
     port = fields.Integer(allow_none=True)
+    http = fields.Boolean(metadata={"description": "A web app, opened with Connect."})
     available = fields.Boolean(metadata={"description": "Some node that takes bookings has it."})
     unavailable_reason = fields.String(allow_none=True)
 
@@ -478,6 +480,22 @@ class OptionsSchema(Schema):
     default_image = fields.String()
     limits = fields.Nested(LimitsSchema)
     presets = fields.List(fields.Nested(PresetSchema))
+
+
+class SessionSchema(Schema):
+    """How to reach a booking's session; the secret parts only while it runs,
+    and only for its owner (or an admin, audited)."""
+
+    booking_id = fields.Integer()
+    state = fields.String(metadata={"enum": ["waiting", "starting", "running", "ended"]})
+    image = fields.String()
+    http = fields.Boolean()
+    starts_at = fields.DateTime()
+    ends_at = fields.DateTime()
+    connect_url = fields.String(allow_none=True)
+    host = fields.String(allow_none=True)
+    port = fields.Integer(allow_none=True)
+    password = fields.String(allow_none=True)
 
 
 class ShareSchema(Schema):

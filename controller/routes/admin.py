@@ -22,6 +22,7 @@ from controller.schemas import (
     ExtendSchema,
     RejectSchema,
     SchedulerStatusSchema,
+    SessionSchema,
     StatsSchema,
     UserPageSchema,
     UserQuerySchema,
@@ -29,7 +30,7 @@ from controller.schemas import (
     UserStatusSchema,
 )
 from controller.security import admin_required
-from controller.services import accounts, agents, audit, bookings, stats
+from controller.services import accounts, agents, audit, bookings, sessions, stats
 
 blp = Blueprint("admin", __name__, url_prefix="/api/admin", description="Administration")
 
@@ -51,6 +52,14 @@ def get_booking(booking_id):
     booking = bookings.get_booking(booking_id)
     booking.events = audit.events_for("booking", booking.id)
     return booking
+
+
+@blp.route("/bookings/<int:booking_id>/session", methods=["GET"])
+@admin_required
+@blp.response(200, SessionSchema)
+def get_session(booking_id):
+    """How to reach a booking's session, to help its owner (audited)."""
+    return sessions.admin_view(current_user, booking_id)
 
 
 @blp.route("/approve/<int:booking_id>", methods=["POST"])

@@ -9,12 +9,13 @@ from controller.schemas import (
     BookingCreateSchema,
     OptionsSchema,
     ProfileSchema,
+    SessionSchema,
     StudentBookingPageSchema,
     StudentBookingQuerySchema,
     StudentBookingSchema,
 )
 from controller.security import login_required
-from controller.services import accounts, bookings
+from controller.services import accounts, bookings, sessions
 
 blp = Blueprint("student", __name__, url_prefix="/api/student", description="Students' bookings")
 
@@ -59,6 +60,14 @@ def my_bookings(args):
 def my_booking(booking_id):
     """One of the student's own bookings."""
     return bookings.student_booking(current_user, booking_id)
+
+
+@blp.route("/bookings/<int:booking_id>/session", methods=["GET"])
+@login_required
+@blp.response(200, SessionSchema)
+def my_session(booking_id):
+    """How to reach one's own session: its state and, while it runs, the Connect link."""
+    return sessions.owner_view(current_user, booking_id)
 
 
 @blp.route("/bookings/<int:booking_id>/cancel", methods=["POST"])

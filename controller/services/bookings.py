@@ -16,6 +16,7 @@ from flask import current_app
 from sqlalchemy import func
 from sqlalchemy.orm import joinedload
 
+from controller.config import session_image
 from controller.errors import AppError, CapacityExceeded, Conflict, NotFound, ValidationFailed
 from controller.extensions import db
 from controller.models import Agent, Booking, User, utcnow
@@ -27,7 +28,8 @@ from controller.services.workflow import OPEN_STATUSES, Actor
 # --- the limits a request must keep --------------------------------------
 
 def session_images() -> list[dict]:
-    return current_app.config["SESSION_IMAGES"]
+    """The lab's images (`SESSION_IMAGES`), each with every field filled in."""
+    return [session_image(entry) for entry in current_app.config["SESSION_IMAGES"]]
 
 
 def image_port(image: str) -> int | None:

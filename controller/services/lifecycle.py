@@ -28,7 +28,7 @@ from flask import current_app
 
 from controller.extensions import db
 from controller.models import Agent, AgentStatus, Booking, utcnow
-from controller.services import agent_client, audit, placement, workflow
+from controller.services import agent_client, audit, placement, sessions, workflow
 from controller.services.agent_client import AgentCallFailed, AgentEndpoint
 from controller.services.bookings import image_port, locked_booking
 from controller.services.workflow import TERMINAL_STATUSES, Actor, BookingStatus
@@ -86,16 +86,18 @@ def start_payload(booking: Booking) -> dict:
     """The body of the agent's `POST /start_container` for this booking."""
     return {"booking_id": booking.id, "image": booking.image, "cpu_cores": booking.cpu_cores,
             "memory_gb": booking.memory_gb, "gpu_count": booking.gpu_count,
-            "port": image_port(booking.image)}
+            "port": image_port(booking.image), "env": sessions.start_env(booking)}
 
 
 def _due_starts(now: datetime) -> list[Call]:
-    rows = db.session.scalars(
+    rows = list(db.session.scalars(
         db.select(Booking).join(Agent, Booking.agent_id == Agent.id).where(
             Booking.status == BookingStatus.APPROVED, Booking.start_time <= now,
             _retry_due(Booking.next_start_at),
         ).order_by(Booking.start_time, Booking.id)
-    )
+    ))
+    sessions.prepare([b.id for b in rows if not b.session_secret])
+    rows = [b for b in rows if b.status == BookingStatus.APPROVED]
     return [Call(b.id, AgentEndpoint.of(b.agent), "start", start_payload(b)) for b in rows]
 
 

@@ -58,6 +58,8 @@ class Actor(enum.StrEnum):
 START_STATE = frozenset({"start_attempts", "next_start_at", "last_error"})
 STOP_STATE = frozenset({"stop_attempts", "next_stop_at", "last_error"})
 CONTAINER = frozenset({"container_name", "container_id", "access_host", "access_port"})
+# Columns whose values never go into an audit row.
+SECRET_COLUMNS = frozenset({"session_secret"})
 
 
 def _window_not_over(booking: Booking, now: datetime) -> str | None:
@@ -98,7 +100,8 @@ MOVES: tuple[Move, ...] = (
     _move("cancel", Actor.STUDENT, {S.PENDING, S.APPROVED}, S.CANCELLED),
     _move("cancel", Actor.ADMIN, {S.PENDING, S.APPROVED, S.ACTIVE}, S.CANCELLED, {"admin_notes"}),
     _move("extend", Actor.ADMIN, {S.APPROVED, S.ACTIVE}, None, {"end_time"}),
-    # The scheduler starting a session.
+    # The scheduler starting a session: a fresh secret first, kept through retries.
+    _move("session_prepared", Actor.SCHEDULER, {S.APPROVED}, None, {"session_secret"}),
     _move("started", Actor.SCHEDULER, {S.APPROVED}, S.ACTIVE, {"started_at", *CONTAINER, *START_STATE}),
     _move("start_retry", Actor.SCHEDULER, {S.APPROVED}, None, START_STATE),
     _move("start_failed", Actor.SCHEDULER, {S.APPROVED}, S.FAILED, {"failure_reason", *START_STATE}),
@@ -181,12 +184,15 @@ def actions_for(booking: Booking, by: Actor, now: datetime | None = None) -> lis
     return names
 
 
-def _json(value):
+def _json(column: str, value):
+    if column in SECRET_COLUMNS:
+        return "(set)" if value else None
     return value.isoformat() if isinstance(value, datetime) else value
 
 
 def _snapshot(booking: Booking, changes: dict) -> dict:
-    """The booking's status, node and window, and the columns a move sets."""
+    """The booking's status, node and window, and the columns a move sets
+    (a secret only as whether it is set)."""
     snapshot = audit.booking_snapshot(booking)
-    snapshot.update({column: _json(getattr(booking, column)) for column in changes})
+    snapshot.update({column: _json(column, getattr(booking, column)) for column in changes})
     return snapshot

@@ -240,7 +240,7 @@ def agent_process(session_image):
 def lab(app, factory, docker_client, session_image, agent_process):
     """A node backed by the real agent, fast lifecycle settings, and cleanup
     of every container the test's bookings got."""
-    app.config.update(SESSION_IMAGES=[{"name": session_image, "port": BUSYBOX_HTTP_PORT}],
+    app.config.update(SESSION_IMAGES=[{"name": session_image, "port": BUSYBOX_HTTP_PORT, "strip_prefix": True}],
                       START_RETRY_BASE_SECONDS=0.2, START_RETRY_MAX_SECONDS=0.5, START_DEADLINE_SECONDS=2,
                       AGENT_STOP_TIMEOUT_SECONDS=2, AGENT_TIMEOUT_SECONDS=20)
     offset = random.randrange(10_000_000, 90_000_000, 1000)

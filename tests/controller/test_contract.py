@@ -35,14 +35,16 @@ def test_the_controllers_minimums_are_ones_the_agent_accepts():
     assert 1 >= agent_schemas.MIN_CPU_CORES  # the controller books whole cores, at least one
 
 
-def test_the_start_payload_has_exactly_the_fields_the_agent_reads(monkeypatch):
-    monkeypatch.setattr(lifecycle, "image_port", lambda image: 8888)
-    booking = SimpleNamespace(id=7, image="lab/jupyter:1", cpu_cores=2, memory_gb=4.0, gpu_count=1)
+def test_the_start_payload_has_exactly_the_fields_the_agent_reads(app):
+    booking = SimpleNamespace(id=7, image="jupyter/base-notebook:latest", cpu_cores=2, memory_gb=4.0, gpu_count=1,
+                              session_secret="s3cret")
     payload = lifecycle.start_payload(booking)
     schema = agent_schemas.StartContainerSchema(max_cpu_cores=2, max_memory_gb=4)
     required = {name for name, field in schema.fields.items() if field.required}
     assert required <= set(payload) <= set(schema.fields)
-    assert schema.load(payload)["booking_id"] == "7"
+    loaded = schema.load(payload)
+    assert loaded["booking_id"] == "7" and loaded["port"] == 8888
+    assert loaded["env"]["SESSION_TOKEN"] == "s3cret"
 
 
 def test_permanent_errors_agree():

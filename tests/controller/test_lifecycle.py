@@ -55,7 +55,7 @@ def test_a_booking_runs_from_start_to_end_with_its_limits(lab, factory, session_
     assert docker_client.containers.list(all=True, filters={"name": f"^/{booking.container_name}$"}) == []
     actions = [e.action for e in db.session.scalars(
         db.select(AuditEvent).where(AuditEvent.entity_id == booking.id).order_by(AuditEvent.id))]
-    assert actions == ["started", "completed"]
+    assert actions == ["session_prepared", "started", "completed"]
     assert student_view  # the student could see it: covered by the student API tests
 
 

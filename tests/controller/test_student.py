@@ -105,8 +105,8 @@ def test_options_serve_images_limits_and_fitting_presets(client, student_headers
     factory.agent(cpu_cores=2, memory_gb=64, gpu_count=0)
     body = client.get("/api/student/options", headers=student_headers).get_json()
     assert body["default_image"] == "jupyter/base-notebook:latest"
-    assert body["images"][0] == {"name": "jupyter/base-notebook:latest", "port": 8888, "available": True,
-                                 "unavailable_reason": None}
+    assert body["images"][0] == {"name": "jupyter/base-notebook:latest", "label": "jupyter/base-notebook:latest",
+                                 "port": 8888, "http": True, "available": True, "unavailable_reason": None}
     assert body["limits"]["max_cpu_cores"] == 4 and body["limits"]["max_memory_gb"] == 64
     assert body["limits"]["max_gpu_count"] == 0
     assert [p["name"] for p in body["presets"]] == ["Small", "Medium"]

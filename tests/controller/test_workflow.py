@@ -21,6 +21,7 @@ ALLOWED = {
     ("cancel", Actor.ADMIN): {"pending", "approved", "active"},
     ("cancel", Actor.STUDENT): {"pending", "approved"},
     ("extend", Actor.ADMIN): {"approved", "active"},
+    ("session_prepared", Actor.SCHEDULER): {"approved"},
     ("started", Actor.SCHEDULER): {"approved"},
     ("start_retry", Actor.SCHEDULER): {"approved"},
     ("start_failed", Actor.SCHEDULER): {"approved"},

@@ -1,0 +1,122 @@
+"""Sessions: what a started booking gives its owner, and how the container
+gets its secret.
+
+Every booking gets a fresh random secret just before its first start
+attempt (kept through retries, so the agent's start stays idempotent). The
+container receives it through the generic contract that every image may
+follow (`SESSION_TOKEN`, `SESSION_BASE_URL`), plus what its kind of image
+needs (Jupyter's `JUPYTER_TOKEN` and base URL, or `SESSION_PASSWORD` for an
+image that is not HTTP). Only the owner reads it, through `owner_view`;
+an admin may too, through `admin_view`, which leaves an audit row. It is
+never logged and never in an audit row.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+
+from flask import current_app
+
+from controller.config import session_image
+from controller.extensions import db
+from controller.models import Booking, User, utcnow
+from controller.services import audit, bookings, workflow
+from controller.services.workflow import Actor, BookingStatus
+
+SECRET_BYTES = 32
+
+
+def new_secret() -> str:
+    return secrets.token_urlsafe(SECRET_BYTES)
+
+
+def image_spec(name: str) -> dict:
+    """The `SESSION_IMAGES` entry of an image; an image no longer listed is
+    treated as a plain HTTP app on no port."""
+    entry = next((i for i in bookings.session_images() if i["name"] == name), None)
+    return session_image(entry) if entry else session_image({"name": name})
+
+
+def base_url(booking: Booking, image: dict) -> str:
+    """The path the session's app serves under: the proxy's path for the
+    booking, or `/` for an app that cannot take a base URL."""
+    return "/" if image["strip_prefix"] else f"/sessions/{booking.id}/"
+
+
+def prepare(booking_ids: list[int]) -> int:
+    """Give each of these approved bookings a fresh secret if it has none yet
+    (each committed before its start is attempted). Returns how many."""
+    made = 0
+    for booking_id in booking_ids:
+        booking = bookings.locked_booking(booking_id)
+        if booking.status == BookingStatus.APPROVED and not booking.session_secret:
+            workflow.apply(booking, "session_prepared", Actor.SCHEDULER, None, session_secret=new_secret())
+            made += 1
+        db.session.commit()
+    return made
+
+
+def start_env(booking: Booking) -> dict[str, str]:
+    """The environment the booking's container starts with."""
+    image = image_spec(booking.image)
+    secret = booking.session_secret or ""
+    env = {"SESSION_TOKEN": secret, "SESSION_BASE_URL": base_url(booking, image)}
+    if image["secret"] == "jupyter":
+        env["JUPYTER_TOKEN"] = secret
+        env["NOTEBOOK_ARGS"] = f"--ServerApp.base_url={env['SESSION_BASE_URL']}"
+    elif image["secret"] == "password":
+        env["SESSION_PASSWORD"] = secret
+    return env
+
+
+def state(booking: Booking, now: datetime) -> str:
+    """`waiting` before the start, `starting` once it is due, `running`
+    while active, `ended` after (or once refused or cancelled)."""
+    if booking.status == BookingStatus.ACTIVE:
+        return "running"
+    if booking.status in (BookingStatus.PENDING, BookingStatus.APPROVED):
+        return "starting" if booking.status == BookingStatus.APPROVED and booking.start_time <= now \
+            else "waiting"
+    return "ended"
+
+
+def _connect_url(booking: Booking, image: dict, secret: str) -> str:
+    if current_app.config["SESSION_PROXY"] == "traefik":
+        origin = current_app.config["PUBLIC_URL"]
+        return f"{origin}/sessions/{booking.id}/?token={secret}"
+    return f"http://{booking.access_host}:{booking.access_port}{base_url(booking, image)}?token={secret}"
+
+
+def view(booking: Booking) -> dict:
+    """The session as its owner sees it: its state and times and, while it
+    runs, how to reach it (a Connect URL for a web app; host, port and
+    password otherwise)."""
+    image = image_spec(booking.image)
+    now = utcnow()
+    current = state(booking, now)
+    session = {"booking_id": booking.id, "state": current, "image": image["label"], "http": image["http"],
+               "starts_at": booking.start_time, "ends_at": booking.end_time,
+               "connect_url": None, "host": None, "port": None, "password": None}
+    if current == "running" and booking.session_secret and booking.access_port:
+        if image["http"]:
+            session["connect_url"] = _connect_url(booking, image, booking.session_secret)
+        else:
+            session.update(host=booking.access_host, port=booking.access_port,
+                           password=booking.session_secret)
+    return session
+
+
+def owner_view(user: User, booking_id: int) -> dict:
+    """The student's own session (another's answers NotFound)."""
+    return view(bookings.student_booking(user, booking_id))
+
+
+def admin_view(admin: User, booking_id: int) -> dict:
+    """Any session, for an admin helping its owner; the look is audited."""
+    booking = bookings.get_booking(booking_id)
+    session = view(booking)
+    if session["connect_url"] or session["password"]:
+        audit.record("booking", booking.id, "session_viewed", admin.id, None, {"state": session["state"]})
+        db.session.commit()
+    return session
