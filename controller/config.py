@@ -36,6 +36,10 @@ def env_int(name: str, default: int) -> int:
     return int(value) if value not in (None, "") else default
 
 
+def env_list(name: str, default: str) -> list[str]:
+    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
 def env_float(name: str, default: float) -> float:
     value = os.environ.get(name)
     return float(value) if value not in (None, "") else default
@@ -124,6 +128,13 @@ class Config:
         # the proxy at PUBLIC_URL + /sessions/<id>/, which admits the owner only.
         self.SESSION_PROXY = os.environ.get("SESSION_PROXY", "direct").strip().lower() or "direct"
         self.PUBLIC_URL = os.environ.get("PUBLIC_URL", "").strip().rstrip("/")
+        # Traefik's HTTP provider polls /api/internal/proxy-routes with this bearer
+        # token (unset: that endpoint answers 404); the routes it gets use these
+        # entry points and the owner check defined in deploy/traefik/dynamic.
+        self.PROXY_TOKEN = os.environ.get("PROXY_TOKEN") or None
+        self.PROXY_ENTRYPOINTS = env_list("PROXY_ENTRYPOINTS", "web,websecure")
+        self.PROXY_TLS_ENTRYPOINTS = env_list("PROXY_TLS_ENTRYPOINTS", "websecure")
+        self.PROXY_AUTH_MIDDLEWARE = os.environ.get("PROXY_AUTH_MIDDLEWARE", "session-owner@file")
         self.BOOKING_MAX_HOURS = env_float("BOOKING_MAX_HOURS", 72)
         self.BOOKING_HORIZON_DAYS = env_int("BOOKING_HORIZON_DAYS", 30)
         self.BOOKING_MIN_MINUTES = env_int("BOOKING_MIN_MINUTES", 15)

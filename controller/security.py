@@ -3,7 +3,15 @@ decorators routes use to require a login or a role."""
 
 from functools import wraps
 
-from flask_jwt_extended import create_access_token, create_refresh_token, current_user, jwt_required
+from flask import after_this_request, current_app, request
+from flask_jwt_extended import (
+    create_access_token,
+    create_refresh_token,
+    current_user,
+    decode_token,
+    jwt_required,
+)
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from controller.errors import Forbidden, error_response
 from controller.extensions import db, jwt
@@ -11,13 +19,69 @@ from controller.models import Role, User
 from controller.services import tokens
 
 
-def issue_tokens(user: User) -> dict:
+def issue_tokens(user: User, *, with_proxy_cookie: bool = False) -> dict:
+    """An access and a refresh token; with `with_proxy_cookie`, the response
+    also gives the browser the session cookie (see PROXY_COOKIE)."""
     claims = {"role": user.role}
+    refresh_token = create_refresh_token(identity=str(user.id), additional_claims=claims)
+    if with_proxy_cookie:
+        set_proxy_cookie(user, decode_token(refresh_token)["jti"])
     return {
         "access_token": create_access_token(identity=str(user.id), additional_claims=claims),
-        "refresh_token": create_refresh_token(identity=str(user.id), additional_claims=claims),
+        "refresh_token": refresh_token,
         "user": user,
     }
+
+
+# The cookie that tells the session proxy who a browser belongs to. The web
+# UI keeps its tokens in localStorage, which a plain navigation to
+# /sessions/<id>/ does not send; this HttpOnly cookie, limited to that path
+# and tied to the refresh token (revoked at logout), does.
+PROXY_COOKIE = "lab_session_user"
+PROXY_COOKIE_PATH = "/sessions/"
+
+
+def _proxy_signer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["JWT_SECRET_KEY"], salt="session-proxy")
+
+
+def set_proxy_cookie(user: User, refresh_jti: str) -> None:
+    """Have this request's response give the browser the session cookie,
+    valid while the refresh token `refresh_jti` is."""
+    value = _proxy_signer().dumps({"uid": user.id, "jti": refresh_jti})
+    max_age = int(current_app.config["JWT_REFRESH_TOKEN_EXPIRES"].total_seconds())
+
+    @after_this_request
+    def _set(response):
+        response.set_cookie(PROXY_COOKIE, value, max_age=max_age, path=PROXY_COOKIE_PATH, httponly=True,
+                            samesite="Lax", secure=request.is_secure)
+        return response
+
+
+def clear_proxy_cookie() -> None:
+    @after_this_request
+    def _clear(response):
+        response.delete_cookie(PROXY_COOKIE, path=PROXY_COOKIE_PATH, httponly=True, samesite="Lax",
+                               secure=request.is_secure)
+        return response
+
+
+def proxy_cookie_user() -> User | None:
+    """The active user whose valid, unrevoked session cookie this request
+    carries, or None."""
+    value = request.cookies.get(PROXY_COOKIE)
+    if not value:
+        return None
+    max_age = int(current_app.config["JWT_REFRESH_TOKEN_EXPIRES"].total_seconds())
+    try:
+        claims = _proxy_signer().loads(value, max_age=max_age)
+        user_id, jti = int(claims["uid"]), str(claims["jti"])
+    except (BadSignature, KeyError, TypeError, ValueError):
+        return None
+    if tokens.is_revoked(jti):
+        return None
+    user = db.session.get(User, user_id)
+    return user if user is not None and user.is_active else None
 
 
 def login_required(fn):

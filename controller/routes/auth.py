@@ -17,7 +17,7 @@ from controller.schemas import (
     TokenPairSchema,
     UserSchema,
 )
-from controller.security import issue_tokens, login_required
+from controller.security import clear_proxy_cookie, issue_tokens, login_required, set_proxy_cookie
 from controller.services import accounts, tokens
 
 blp = Blueprint("auth", __name__, url_prefix="/api/auth", description="Accounts and tokens")
@@ -44,7 +44,7 @@ def username_key() -> str:
 def register(args):
     """Register a student account and log it in. Rate-limited per IP."""
     user = accounts.register_student(args["username"], args["email"], args["password"])
-    return issue_tokens(user)
+    return issue_tokens(user, with_proxy_cookie=True)
 
 
 @blp.route("/login", methods=["POST"])
@@ -55,14 +55,16 @@ def register(args):
 def login(args):
     """Log in: an access and a refresh token. Rate-limited per IP and per username."""
     user = accounts.authenticate(args["username"], args["password"])
-    return issue_tokens(user)
+    return issue_tokens(user, with_proxy_cookie=True)
 
 
 @blp.route("/refresh", methods=["POST"])
 @jwt_required(refresh=True)
 @blp.response(200, AccessTokenSchema)
 def refresh():
-    """A new access token, given a refresh token as the bearer."""
+    """A new access token, given a refresh token as the bearer (the session
+    cookie is renewed with it)."""
+    set_proxy_cookie(current_user, get_jwt()["jti"])
     return {"access_token": issue_tokens(current_user)["access_token"]}
 
 
@@ -86,6 +88,7 @@ def logout(args):
     tokens.revoke(access["jti"], access["exp"])
     if refresh_claims:
         tokens.revoke(refresh_claims["jti"], refresh_claims["exp"])
+    clear_proxy_cookie()
     return {"message": "Logged out."}
 
 

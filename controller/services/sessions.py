@@ -13,7 +13,9 @@ never logged and never in an audit row.
 
 from __future__ import annotations
 
+import re
 import secrets
+from dataclasses import dataclass
 from datetime import datetime
 
 from flask import current_app
@@ -120,3 +122,69 @@ def admin_view(admin: User, booking_id: int) -> dict:
         audit.record("booking", booking.id, "session_viewed", admin.id, None, {"state": session["state"]})
         db.session.commit()
     return session
+
+
+# --- the proxy in front of the sessions ----------------------------------
+
+SESSION_PATH = re.compile(r"^/sessions/(\d{1,12})(?:/|$)")
+
+
+@dataclass(frozen=True)
+class ProxyDecision:
+    """What the proxy does with a request for a session's path:
+    `pass` it on (with the secret for the app), send the browser to `login`,
+    refuse it (`forbidden`, also for a booking that does not exist, so ids
+    cannot be probed), show the session's `state` page, or `unknown` (not a
+    session path)."""
+
+    outcome: str
+    booking_id: int | None = None
+    session: dict | None = None
+    secret: str | None = None
+
+
+def proxy_decision(user: User | None, path: str) -> ProxyDecision:
+    """Whether `user` (None: anonymous) may reach the session at `path`,
+    a `/sessions/<booking id>/...` path: only its owner, only while it runs."""
+    match = SESSION_PATH.match(path or "")
+    if match is None:
+        return ProxyDecision("unknown")
+    booking_id = int(match.group(1))
+    if user is None:
+        return ProxyDecision("login", booking_id)
+    booking = db.session.get(Booking, booking_id)
+    if booking is None or booking.user_id != user.id:
+        return ProxyDecision("forbidden", booking_id)
+    session = view(booking)
+    if session["state"] == "running" and booking.session_secret and booking.access_port:
+        return ProxyDecision("pass", booking_id, session, booking.session_secret)
+    return ProxyDecision("state", booking_id, session)
+
+
+def proxy_routes() -> dict:
+    """Traefik's dynamic configuration for the running sessions (its HTTP
+    provider polls this): a router per session and entry point, the node's
+    port as the service, the owner check (forwardAuth) in front."""
+    config = current_app.config
+    plain = [e for e in config["PROXY_ENTRYPOINTS"] if e not in config["PROXY_TLS_ENTRYPOINTS"]]
+    routers, services, middlewares = {}, {}, {}
+    running = db.session.scalars(db.select(Booking).where(
+        Booking.status == BookingStatus.ACTIVE, Booking.access_port.is_not(None)).order_by(Booking.id))
+    for booking in running:
+        name = f"session-{booking.id}"
+        chain = [config["PROXY_AUTH_MIDDLEWARE"]]
+        if image_spec(booking.image)["strip_prefix"]:
+            middlewares[f"{name}-strip"] = {"stripPrefix": {"prefixes": [f"/sessions/{booking.id}"]}}
+            chain.append(f"{name}-strip")
+        services[name] = {"loadBalancer": {"servers": [
+            {"url": f"http://{booking.access_host}:{booking.access_port}"}]}}
+        for entry_point in config["PROXY_ENTRYPOINTS"]:
+            router = {"entryPoints": [entry_point], "rule": f"PathPrefix(`/sessions/{booking.id}/`)",
+                      "service": name, "middlewares": chain, "priority": 1000}
+            if entry_point not in plain:
+                router["tls"] = {}
+            routers[f"{name}-{entry_point}"] = router
+    http: dict = {"routers": routers, "services": services}
+    if middlewares:
+        http["middlewares"] = middlewares
+    return {"http": http} if routers else {}

@@ -1,6 +1,11 @@
 """Payload builders shared by the controller tests."""
 
+import time
 from datetime import UTC, datetime, timedelta
+
+from controller.extensions import db
+from controller.models import Booking, utcnow
+from controller.services import lifecycle
 
 
 def iso(moment: datetime) -> str:
@@ -36,3 +41,17 @@ def assert_error(response, status: int, code: str | None = None) -> dict:
 def approve(client, headers, booking_id: int, **body):
     """POST an approval as the admin whose `headers` these are."""
     return client.post(f"/api/admin/approve/{booking_id}", headers=headers, json=body)
+
+
+def start_now(factory, node, image, duration: timedelta = timedelta(seconds=60)) -> Booking:
+    """An approved booking on `node` starting now, started by the lifecycle's tick."""
+    booking = factory.approved(node, image, start_in=timedelta(seconds=0.2), duration=duration)
+    time.sleep(max(0.0, (booking.start_time - utcnow()).total_seconds()))
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        lifecycle.tick()
+        db.session.expire_all()
+        if db.session.get(Booking, booking.id).status == "active":
+            return db.session.get(Booking, booking.id)
+        time.sleep(0.2)
+    raise AssertionError("the session did not start")

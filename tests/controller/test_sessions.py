@@ -3,30 +3,16 @@ container, readable by the owner only (and by admins, audited), and never in
 a log line or an audit row."""
 
 import logging
-import time
 from datetime import timedelta
 
 import requests
 
 from controller.extensions import db
-from controller.models import AuditEvent, Booking, utcnow
-from controller.services import lifecycle
+from controller.models import AuditEvent
 from tests.controller.conftest import bearer
+from tests.controller.helpers import start_now
 
 S = timedelta(seconds=1)
-
-
-def start_now(factory, node, image):
-    booking = factory.approved(node, image, start_in=0.2 * S, duration=60 * S)
-    time.sleep(max(0.0, (booking.start_time - utcnow()).total_seconds()))
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        lifecycle.tick()
-        db.session.expire_all()
-        if db.session.get(Booking, booking.id).status == "active":
-            return db.session.get(Booking, booking.id)
-        time.sleep(0.2)
-    raise AssertionError("the session did not start")
 
 
 def test_the_owner_connects_with_a_secret_no_one_else_sees(app, client, lab, factory, session_image,

