@@ -1,6 +1,5 @@
-import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { api } from '@/lib/api-client';
-import { invalidateAdmin, patchCachedBookings, restoreCachedBookings } from './optimistic';
+import { makeBookingAction } from './make-booking-action';
 
 export async function approveBooking({ id, agentId, notes }) {
   const body = {};
@@ -10,18 +9,7 @@ export async function approveBooking({ id, agentId, notes }) {
   return data;
 }
 
-export function useApproveBooking(options = {}) {
-  const queryClient = useQueryClient();
-  return useMutation({
-    mutationFn: approveBooking,
-    onMutate: async ({ id }) => ({
-      previous: await patchCachedBookings(queryClient, [id], { status: 'approved' }),
-    }),
-    onError: (error, variables, context) => {
-      restoreCachedBookings(queryClient, context?.previous);
-      options.onError?.(error, variables);
-    },
-    onSuccess: (booking, variables) => options.onSuccess?.(booking, variables),
-    onSettled: () => invalidateAdmin(queryClient),
-  });
-}
+export const useApproveBooking = makeBookingAction({
+  request: approveBooking,
+  optimisticPatch: () => ({ status: 'approved' }),
+});

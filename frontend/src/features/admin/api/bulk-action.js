@@ -1,8 +1,10 @@
-import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { api } from '@/lib/api-client';
-import { invalidateAdmin } from './optimistic';
+import { makeBookingAction } from './make-booking-action';
 
-/** {action: approve|reject|extend, ids, reason?, minutes?, agent_id?} → {results: [{id, ok, error?}]} */
+/**
+ * {action: approve|reject|extend|cancel, ids, reason?, minutes?, agentId?}
+ * → {results: [{id, ok, booking?, error?}]}
+ */
 export async function bulkAction({ action, ids, reason, minutes, agentId }) {
   const body = { action, ids };
   if (reason) body.reason = reason;
@@ -12,11 +14,10 @@ export async function bulkAction({ action, ids, reason, minutes, agentId }) {
   return data;
 }
 
-export function useBulkAction(options = {}) {
-  const queryClient = useQueryClient();
-  return useMutation({
-    mutationFn: bulkAction,
-    ...options,
-    onSettled: () => invalidateAdmin(queryClient),
-  });
-}
+/** Each booking the API changed replaces the cached one; the refetch brings the rest. */
+export const useBulkAction = makeBookingAction({
+  request: bulkAction,
+  idsOf: (variables) => variables.ids,
+  optimisticPatch: () => ({}),
+  answered: (data) => (data.results || []).map((result) => result.booking),
+});

@@ -1,17 +1,10 @@
-import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { api } from '@/lib/api-client';
-import { invalidateAdmin } from './optimistic';
+import { makeBookingAction } from './make-booking-action';
 
 export async function extendBooking({ id, minutes }) {
   const { data } = await api.post(`/admin/extend/${id}`, { minutes: Number(minutes) });
   return data;
 }
 
-export function useExtendBooking(options = {}) {
-  const queryClient = useQueryClient();
-  return useMutation({
-    mutationFn: extendBooking,
-    ...options,
-    onSettled: () => invalidateAdmin(queryClient),
-  });
-}
+/** Not optimistic: the new end time is the API's to decide. */
+export const useExtendBooking = makeBookingAction({ request: extendBooking });

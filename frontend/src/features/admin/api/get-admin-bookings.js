@@ -1,6 +1,7 @@
-import { keepPreviousData, useQuery } from '@tanstack/react-query';
+import { keepPreviousData, queryOptions, useQuery } from '@tanstack/react-query';
 import { api } from '@/lib/api-client';
 import { POLL_MS } from '@/lib/query-client';
+import { adminKeys } from './query-keys';
 
 /** Filters with empty values are left out of the query string. */
 export async function getAdminBookings(params = {}) {
@@ -11,11 +12,14 @@ export async function getAdminBookings(params = {}) {
   return data;
 }
 
-export function useAdminBookings(params) {
-  return useQuery({
-    queryKey: ['admin', 'bookings', params],
+export const adminBookingsQuery = (params) =>
+  queryOptions({
+    queryKey: adminKeys.bookings(params),
     queryFn: () => getAdminBookings(params),
     refetchInterval: POLL_MS,
     placeholderData: keepPreviousData,
   });
+
+export function useAdminBookings(params) {
+  return useQuery(adminBookingsQuery(params));
 }

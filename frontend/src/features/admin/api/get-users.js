@@ -1,5 +1,6 @@
-import { useQuery } from '@tanstack/react-query';
+import { queryOptions, useQuery } from '@tanstack/react-query';
 import { api } from '@/lib/api-client';
+import { adminKeys } from './query-keys';
 
 export async function getUsers({ q = '', page = 1, perPage = 20 } = {}) {
   const { data } = await api.get('/admin/users', {
@@ -8,18 +9,19 @@ export async function getUsers({ q = '', page = 1, perPage = 20 } = {}) {
   return data;
 }
 
-export const usersKey = ['admin', 'users'];
-
 /**
  * Users matching `q` (username or email), one page at a time. Defaults suit the user
  * filter's suggestions; the Users page passes `options` to poll and keep the last page.
  */
-export function useUsers(params, options = {}) {
-  return useQuery({
-    queryKey: [...usersKey, params],
+export const usersQuery = (params, options = {}) =>
+  queryOptions({
+    queryKey: adminKeys.users(params),
     queryFn: () => getUsers(params),
     staleTime: 60_000,
     meta: { silent: true },
     ...options,
   });
+
+export function useUsers(params, options) {
+  return useQuery(usersQuery(params, options));
 }

@@ -1,6 +1,6 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { api } from '@/lib/api-client';
-import { agentsKey } from './get-agents';
+import { agentKeys } from './query-keys';
 
 export async function createAgent(agent) {
   const { data } = await api.post('/admin/agents', agent);
@@ -13,10 +13,10 @@ export function useCreateAgent(options = {}) {
     mutationFn: createAgent,
     ...options,
     onSuccess: (agent, ...rest) => {
-      queryClient.setQueryData(agentsKey, (old) =>
+      queryClient.setQueryData(agentKeys.list(), (old) =>
         old?.items ? { ...old, items: [...old.items, agent] } : old,
       );
-      queryClient.invalidateQueries({ queryKey: ['admin'] });
+      queryClient.invalidateQueries({ queryKey: agentKeys.adminAll });
       options.onSuccess?.(agent, ...rest);
     },
   });

@@ -1,14 +1,16 @@
-import { useQuery } from '@tanstack/react-query';
+import { queryOptions, useQuery } from '@tanstack/react-query';
 import { api } from '@/lib/api-client';
 import { POLL_MS } from '@/lib/query-client';
+import { agentKeys } from './query-keys';
 
 export async function getAgents() {
   const { data } = await api.get('/admin/agents');
   return data;
 }
 
-export const agentsKey = ['admin', 'agents'];
+export const agentsQuery = () =>
+  queryOptions({ queryKey: agentKeys.list(), queryFn: getAgents, refetchInterval: POLL_MS });
 
 export function useAgents() {
-  return useQuery({ queryKey: agentsKey, queryFn: getAgents, refetchInterval: POLL_MS });
+  return useQuery(agentsQuery());
 }

@@ -1,6 +1,6 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { api } from '@/lib/api-client';
-import { agentsKey } from './get-agents';
+import { agentKeys } from './query-keys';
 
 export async function updateAgent({ id, ...changes }) {
   const { data } = await api.patch(`/admin/agents/${id}`, changes);
@@ -13,7 +13,7 @@ export function useUpdateAgent(options = {}) {
     mutationFn: updateAgent,
     ...options,
     onSuccess: (agent, ...rest) => {
-      queryClient.invalidateQueries({ queryKey: agentsKey });
+      queryClient.invalidateQueries({ queryKey: agentKeys.list() });
       options.onSuccess?.(agent, ...rest);
     },
   });

@@ -1,5 +1,6 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { api } from '@/lib/api-client';
+import { studentKeys } from './query-keys';
 
 export async function createBooking(booking) {
   const { data } = await api.post('/student/book', booking);
@@ -12,7 +13,7 @@ export function useCreateBooking(options = {}) {
     mutationFn: createBooking,
     ...options,
     onSuccess: (...args) => {
-      queryClient.invalidateQueries({ queryKey: ['student'] });
+      queryClient.invalidateQueries({ queryKey: studentKeys.all });
       options.onSuccess?.(...args);
     },
   });

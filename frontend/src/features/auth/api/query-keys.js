@@ -1,0 +1,4 @@
+export const authKeys = {
+  all: ['auth'],
+  me: () => [...authKeys.all, 'me'],
+};

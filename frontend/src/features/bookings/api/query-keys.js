@@ -1,0 +1,9 @@
+/** Every query key of the student's bookings feature; `all` covers them all. */
+export const studentKeys = {
+  all: ['student'],
+  bookingLists: () => [...studentKeys.all, 'bookings'],
+  bookings: (params) => [...studentKeys.bookingLists(), params],
+  options: () => [...studentKeys.all, 'options'],
+  profile: () => [...studentKeys.all, 'profile'],
+  availability: (request) => [...studentKeys.all, 'availability', request],
+};
