@@ -127,7 +127,8 @@ export function FormError({ error, fields = [] }) {
         <ul className="mt-1 list-disc pl-5 text-xs">
           {details.map(([key, value]) => (
             <li key={key}>
-              <span className="font-semibold">{key}</span>:{' '}
+              {/* `_schema`: about the request as a whole, not one field. */}
+              {key !== '_schema' && <span className="font-semibold">{key}: </span>}
               {Array.isArray(value)
                 ? value.join(' ')
                 : typeof value === 'object'

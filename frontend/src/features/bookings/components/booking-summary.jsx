@@ -1,26 +1,20 @@
+import { CALENDAR_STATUSES, statusLabel, statusTone } from '@/components/ui/status-badge';
 import { useProfile } from '../api/get-profile';
 
-const SHOWN = [
-  ['pending', 'Pending', 'text-amber-700'],
-  ['approved', 'Approved', 'text-sky-700'],
-  ['active', 'Active', 'text-emerald-700'],
-  ['completed', 'Done', 'text-slate-700'],
-];
-
-/** Counts of the student's bookings by status. */
+/** Counts of the student's bookings in each status that has a place in the calendar. */
 export function BookingSummary() {
   const profile = useProfile();
   const counts = profile.data?.booking_counts || {};
   return (
     <dl className="grid grid-cols-4 gap-2 sm:gap-3">
-      {SHOWN.map(([key, label, tone]) => (
+      {CALENDAR_STATUSES.map((status) => (
         <div
-          key={key}
+          key={status}
           className="rounded-xl bg-white px-3 py-2.5 shadow-xs ring-1 ring-slate-200/80"
         >
-          <dt className="truncate text-xs text-slate-500">{label}</dt>
-          <dd className={`text-xl font-bold tabular-nums ${tone}`}>
-            {profile.isPending ? '·' : (counts[key] ?? 0)}
+          <dt className="truncate text-xs text-slate-500">{statusLabel(status)}</dt>
+          <dd className={`text-xl font-bold tabular-nums ${statusTone(status, 'text')}`}>
+            {profile.isPending ? '·' : (counts[status] ?? 0)}
           </dd>
         </div>
       ))}
