@@ -1,45 +1,25 @@
 import { useState } from 'react';
-import { Button } from '@/components/ui/button';
 import { Card, CardHeader, EmptyState, ErrorState } from '@/components/ui/card';
 import { cn } from '@/components/ui/cn';
 import { Pagination } from '@/components/ui/pagination';
 import { LoadingBlock } from '@/components/ui/spinner';
-import { BOOKING_STATUSES, StatusBadge } from '@/components/ui/status-badge';
-import { toast } from '@/components/ui/toast';
+import { StatusBadge } from '@/components/ui/status-badge';
 import { formatDateTime, formatRange, localToUtcIso, plural } from '@/lib/format';
 import { useDebounced } from '@/lib/use-now';
-import { useApproveBooking } from '../api/approve-booking';
-import { useBulkAction } from '../api/bulk-action';
-import { useAdminCancelBooking } from '../api/cancel-booking';
-import { useExtendBooking } from '../api/extend-booking';
 import { useAdminBookings } from '../api/get-admin-bookings';
-import { useRejectBooking } from '../api/reject-booking';
-import { ApproveDialog, ExtendDialog, RejectDialog } from './action-dialogs';
 import { BookingDetailsDialog } from './booking-details-dialog';
-import { ConfirmDialog } from '@/components/ui/dialog';
+import { BookingsFilters, EMPTY_FILTERS } from './bookings-filters';
+import { BulkBar } from './bulk-bar';
+import { RowActions } from './row-actions';
+import { useBookingActions } from './use-booking-actions';
 
 const PER_PAGE = 20;
-const EMPTY_FILTERS = { status: '', q: '', agent_id: '', from: '', to: '' };
-
-/** Summarise a bulk answer: "Approved 2 of 3. #14: no node fits." */
-export function summariseBulk(action, results) {
-  const verbs = { approve: 'Approved', reject: 'Rejected', extend: 'Extended' };
-  const ok = results.filter((r) => r.ok).length;
-  const failed = results.filter((r) => !r.ok);
-  const head = `${verbs[action]} ${ok} of ${results.length}.`;
-  const tail = failed
-    .slice(0, 3)
-    .map((r) => `#${r.id}: ${r.error?.message || r.error?.error || 'failed'}`)
-    .join(' ');
-  return { ok, failed: failed.length, text: tail ? `${head} ${tail}` : head };
-}
 
 export function BookingsTable({ agents = [] }) {
   const [filters, setFilters] = useState(EMPTY_FILTERS);
   const [sort, setSort] = useState({ sort: 'created_at', order: 'desc' });
   const [page, setPage] = useState(1);
   const [selected, setSelected] = useState(() => new Set());
-  const [dialog, setDialog] = useState(null); // {type, ids}
   const [detailsId, setDetailsId] = useState(null);
   const q = useDebounced(filters.q.trim(), 350);
 
@@ -56,43 +36,18 @@ export function BookingsTable({ agents = [] }) {
   };
   const bookings = useAdminBookings(params);
   const items = bookings.data?.items || [];
+  const selectedBookings = items.filter((b) => selected.has(b.id));
+  const actions = useBookingActions({ agents, onBulkDone: () => setSelected(new Set()) });
 
-  const closeDialog = () => setDialog(null);
-  const onActionError = (verb) => (error, variables) =>
-    toast.error(`Could not ${verb} booking #${variables.id}: ${error.message}`);
-  const approve = useApproveBooking({
-    onSuccess: (b) =>
-      toast.success(`Booking #${b.id} approved${b.agent_name ? ` on ${b.agent_name}` : ''}.`),
-    onError: onActionError('approve'),
-  });
-  const reject = useRejectBooking({
-    onSuccess: (b) => toast.success(`Booking #${b.id} rejected.`),
-    onError: onActionError('reject'),
-  });
-  const extend = useExtendBooking({
-    onSuccess: (b) => {
-      toast.success(`Booking #${b.id} now ends ${formatDateTime(b.end_time)}.`);
-      closeDialog();
-    },
-  });
-  const cancel = useAdminCancelBooking({
-    onSuccess: (b) => toast.success(`Booking #${b.id} cancelled.`),
-    onError: onActionError('cancel'),
-  });
-  const bulk = useBulkAction({
-    onSuccess: (data, variables) => {
-      const summary = summariseBulk(variables.action, data.results || []);
-      (summary.failed ? toast.error : toast.success)(summary.text);
-      setSelected(new Set());
-      closeDialog();
-    },
-  });
-
-  const setFilter = (name) => (event) => {
-    setFilters((f) => ({ ...f, [name]: event.target.value }));
-    setPage(1);
+  const changeView = (change) => {
+    change();
     setSelected(new Set());
   };
+  const setFilter = (name, value) =>
+    changeView(() => {
+      setFilters((f) => ({ ...f, [name]: value }));
+      setPage(1);
+    });
   const toggleSort = (column) => {
     setSort((s) =>
       s.sort === column
@@ -112,29 +67,6 @@ export function BookingsTable({ agents = [] }) {
   const toggleAll = () => setSelected(allOnPage ? new Set() : new Set(items.map((b) => b.id)));
   const filtered = Object.values(filters).some(Boolean);
 
-  const isBulk = dialog && dialog.ids.length > 1;
-  const submitDialog = (values) => {
-    const { type, ids } = dialog;
-    if (isBulk || dialog.bulk) {
-      bulk.mutate({ action: type, ids, ...values });
-      return;
-    }
-    const id = ids[0];
-    if (type === 'approve') approve.mutate({ id, ...values });
-    if (type === 'reject') reject.mutate({ id, ...values });
-    if (type === 'extend') {
-      extend.mutate({ id, ...values });
-      return;
-    }
-    closeDialog();
-  };
-  const open = (type, ids, bulkMode = false) => {
-    extend.reset();
-    bulk.reset();
-    setDialog({ type, ids, bulk: bulkMode });
-  };
-  const dialogError = dialog?.type === 'extend' && !isBulk ? extend.error : bulk.error;
-
   return (
     <Card aria-labelledby="bookings-title">
       <CardHeader
@@ -148,97 +80,26 @@ export function BookingsTable({ agents = [] }) {
         }
       />
 
-      <div
-        className="grid grid-cols-2 gap-2 border-b border-slate-100 px-4 py-3 sm:px-5 md:grid-cols-5"
-        role="search"
-        aria-label="Filter bookings"
-      >
-        <FilterField label="Status">
-          <select value={filters.status} onChange={setFilter('status')} className={filterControl}>
-            <option value="">Any status</option>
-            {BOOKING_STATUSES.map((s) => (
-              <option key={s} value={s}>
-                {s[0].toUpperCase() + s.slice(1)}
-              </option>
-            ))}
-          </select>
-        </FilterField>
-        <FilterField label="User">
-          <input
-            type="search"
-            value={filters.q}
-            onChange={setFilter('q')}
-            placeholder="username"
-            className={filterControl}
-          />
-        </FilterField>
-        <FilterField label="Node">
-          <select
-            value={filters.agent_id}
-            onChange={setFilter('agent_id')}
-            className={filterControl}
-          >
-            <option value="">Any node</option>
-            {agents.map((a) => (
-              <option key={a.id} value={a.id}>
-                {a.name}
-              </option>
-            ))}
-          </select>
-        </FilterField>
-        <FilterField label="Starts from">
-          <input
-            type="date"
-            value={filters.from}
-            onChange={setFilter('from')}
-            className={filterControl}
-          />
-        </FilterField>
-        <FilterField label="Starts until">
-          <input
-            type="date"
-            value={filters.to}
-            min={filters.from || undefined}
-            onChange={setFilter('to')}
-            className={filterControl}
-          />
-        </FilterField>
-        {filtered && (
-          <div className="col-span-2 md:col-span-5">
-            <button
-              type="button"
-              className="text-xs font-medium text-indigo-600 hover:text-indigo-800"
-              onClick={() => {
-                setFilters(EMPTY_FILTERS);
-                setPage(1);
-              }}
-            >
-              Clear filters
-            </button>
-          </div>
-        )}
-      </div>
+      <BookingsFilters
+        filters={filters}
+        agents={agents}
+        onChange={setFilter}
+        onClear={() =>
+          changeView(() => {
+            setFilters(EMPTY_FILTERS);
+            setPage(1);
+          })
+        }
+      />
 
-      {selected.size > 0 && (
-        <div
-          className="z-10 flex sm:sticky sm:top-16 flex-wrap items-center gap-2 border-b border-indigo-100 bg-indigo-50 px-4 py-2 text-sm sm:px-5"
-          role="region"
-          aria-label="Bulk actions"
-        >
-          <span className="font-medium text-indigo-900">{selected.size} selected</span>
-          <Button size="sm" variant="success" onClick={() => open('approve', [...selected], true)}>
-            Approve
-          </Button>
-          <Button size="sm" variant="danger" onClick={() => open('reject', [...selected], true)}>
-            Reject
-          </Button>
-          <Button size="sm" variant="secondary" onClick={() => open('extend', [...selected], true)}>
-            Extend
-          </Button>
-          <Button size="sm" variant="ghost" onClick={() => setSelected(new Set())}>
-            Clear
-          </Button>
-        </div>
+      {selectedBookings.length > 0 && (
+        <BulkBar
+          selected={selectedBookings}
+          onAction={(action, chosen, skipped) =>
+            actions.start(action, chosen, { bulk: true, skipped })
+          }
+          onClear={() => setSelected(new Set())}
+        />
       )}
 
       {bookings.isPending ? (
@@ -352,7 +213,7 @@ export function BookingsTable({ agents = [] }) {
                         {b.purpose}
                       </p>
                     )}
-                    {b.status === 'rejected' && b.rejection_reason && (
+                    {b.rejection_reason && (
                       <p className="mt-0.5 text-xs text-rose-700">Reason: {b.rejection_reason}</p>
                     )}
                   </td>
@@ -373,13 +234,7 @@ export function BookingsTable({ agents = [] }) {
                     {formatDateTime(b.created_at)}
                   </td>
                   <td className="py-3 pr-4 pl-3 sm:pr-5">
-                    <RowActions
-                      booking={b}
-                      onApprove={() => open('approve', [b.id])}
-                      onReject={() => open('reject', [b.id])}
-                      onExtend={() => open('extend', [b.id])}
-                      onCancel={() => setDialog({ type: 'cancel', ids: [b.id] })}
-                    />
+                    <RowActions booking={b} onAction={(action) => actions.start(action, [b])} />
                   </td>
                 </tr>
               ))}
@@ -391,66 +246,12 @@ export function BookingsTable({ agents = [] }) {
         page={page}
         perPage={PER_PAGE}
         total={bookings.data?.total}
-        onPage={setPage}
+        onPage={(next) => changeView(() => setPage(next))}
         label="bookings"
       />
-
-      {dialog?.type === 'approve' && (
-        <ApproveDialog
-          open
-          ids={dialog.ids}
-          agents={agents}
-          onClose={closeDialog}
-          onSubmit={submitDialog}
-          pending={bulk.isPending}
-          error={bulk.error}
-        />
-      )}
-      {dialog?.type === 'reject' && (
-        <RejectDialog
-          open
-          ids={dialog.ids}
-          onClose={closeDialog}
-          onSubmit={submitDialog}
-          pending={bulk.isPending}
-          error={bulk.error}
-        />
-      )}
-      {dialog?.type === 'extend' && (
-        <ExtendDialog
-          open
-          ids={dialog.ids}
-          onClose={closeDialog}
-          onSubmit={submitDialog}
-          pending={extend.isPending || bulk.isPending}
-          error={dialogError}
-        />
-      )}
-      <ConfirmDialog
-        open={dialog?.type === 'cancel'}
-        onClose={closeDialog}
-        title={`Cancel booking #${dialog?.ids?.[0]}?`}
-        description="The student is told it was cancelled; a running session is stopped."
-        confirmLabel="Cancel booking"
-        onConfirm={() => {
-          cancel.mutate({ id: dialog.ids[0] });
-          closeDialog();
-        }}
-      />
-      <BookingDetailsDialog id={detailsId} onClose={() => setDetailsId(null)} />
+      {actions.dialog}
+      <BookingDetailsDialog id={detailsId} agents={agents} onClose={() => setDetailsId(null)} />
     </Card>
-  );
-}
-
-const filterControl =
-  'block w-full rounded-lg border-0 bg-white px-2.5 py-1.5 text-sm text-slate-900 ring-1 ring-slate-300 ring-inset focus:ring-2 focus:ring-indigo-500 focus:outline-none';
-
-function FilterField({ label, children }) {
-  return (
-    <label className="block min-w-0 text-xs font-medium text-slate-500">
-      <span className="mb-1 block">{label}</span>
-      {children}
-    </label>
   );
 }
 
@@ -473,53 +274,5 @@ function SortHeader({ column, sort, onSort, children, className }) {
         </span>
       </button>
     </th>
-  );
-}
-
-function RowActions({ booking, onApprove, onReject, onExtend, onCancel }) {
-  const { status } = booking;
-  return (
-    <div className="flex flex-col items-end gap-1.5 sm:flex-row sm:justify-end">
-      {status === 'pending' && (
-        <>
-          <Button
-            size="sm"
-            variant="success"
-            onClick={onApprove}
-            aria-label={`Approve booking ${booking.id}`}
-          >
-            Approve
-          </Button>
-          <Button
-            size="sm"
-            variant="secondary"
-            onClick={onReject}
-            aria-label={`Reject booking ${booking.id}`}
-          >
-            Reject
-          </Button>
-        </>
-      )}
-      {(status === 'approved' || status === 'active') && (
-        <>
-          <Button
-            size="sm"
-            variant="secondary"
-            onClick={onExtend}
-            aria-label={`Extend booking ${booking.id}`}
-          >
-            Extend
-          </Button>
-          <Button
-            size="sm"
-            variant="ghost"
-            onClick={onCancel}
-            aria-label={`Cancel booking ${booking.id}`}
-          >
-            Cancel
-          </Button>
-        </>
-      )}
-    </div>
   );
 }

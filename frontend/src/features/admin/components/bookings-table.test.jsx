@@ -1,9 +1,10 @@
 import { screen, waitFor, within } from '@testing-library/react';
 import { describe, expect, test, vi } from 'vitest';
 import { api } from '@/lib/api-client';
-import { apiError, routeApi } from '@/test/mock-api';
+import { apiError, bookingFixture, routeApi } from '@/test/mock-api';
 import { admin, page, renderWithProviders } from '@/test/utils';
-import { BookingsTable, summariseBulk } from './bookings-table';
+import { summariseBulk } from './booking-actions';
+import { BookingsTable } from './bookings-table';
 
 vi.mock('@/lib/api-client', async (importOriginal) => ({
   ...(await importOriginal()),
@@ -31,25 +32,7 @@ const agents = [
   },
 ];
 
-function booking(id, status, extra = {}) {
-  return {
-    id,
-    status,
-    user_id: 10 + id,
-    username: `student${id}`,
-    start_time: '2026-11-28T09:00:00+00:00',
-    end_time: '2026-11-28T11:00:00+00:00',
-    cpu_cores: 2,
-    memory_gb: 4,
-    gpu_count: 0,
-    image: 'jupyter/base-notebook:latest',
-    agent_id: null,
-    agent_name: null,
-    created_at: '2026-11-27T08:00:00+00:00',
-    at_risk: false,
-    ...extra,
-  };
-}
+const booking = (id, status, extra) => bookingFixture(id, status, extra);
 
 function setup(items, handlers = {}) {
   const list = vi.fn(() => page(items, { total: items.length }));
@@ -60,29 +43,43 @@ function setup(items, handlers = {}) {
 const row = (username) => screen.getByRole('row', { name: new RegExp(username) });
 
 describe('admin bookings table', () => {
-  test('shows rows with status badges and the actions each status allows', async () => {
+  test('each row offers exactly the actions the API lists for it', async () => {
     setup([
       booking(1, 'pending'),
       booking(2, 'active', { agent_name: 'node-a' }),
       booking(3, 'completed'),
+      // The window has passed: the API leaves approve out.
+      booking(4, 'pending', { actions: ['reject', 'cancel'] }),
+      // The status alone decides nothing, and an action the UI does not know is not shown.
+      booking(5, 'approved', { actions: ['teleport'] }),
     ]);
     await screen.findByText('student1');
+    const buttons = (name) =>
+      within(row(name))
+        .queryAllByRole('button', { name: /^\w+ booking \d+$/ })
+        .map((b) => b.textContent);
     expect(within(row('student1')).getByText('pending')).toBeInTheDocument();
-    expect(
-      within(row('student1')).getByRole('button', { name: 'Approve booking 1' }),
-    ).toBeInTheDocument();
-    expect(
-      within(row('student1')).getByRole('button', { name: 'Reject booking 1' }),
-    ).toBeInTheDocument();
-    expect(
-      within(row('student2')).getByRole('button', { name: 'Extend booking 2' }),
-    ).toBeInTheDocument();
-    expect(
-      within(row('student2')).queryByRole('button', { name: /Approve/ }),
-    ).not.toBeInTheDocument();
-    expect(
-      within(row('student3')).queryAllByRole('button', { name: /Approve|Reject|Extend/ }),
-    ).toHaveLength(0);
+    expect(buttons('student1')).toEqual(['Approve', 'Reject', 'Cancel']);
+    expect(buttons('student2')).toEqual(['Extend', 'Cancel']);
+    expect(buttons('student3')).toEqual([]);
+    expect(buttons('student4')).toEqual(['Reject', 'Cancel']);
+    expect(buttons('student5')).toEqual([]);
+  });
+
+  test('an admin cancels a pending booking, with a note', async () => {
+    const cancel = vi.fn(() => booking(1, 'cancelled'));
+    const { user } = setup([booking(1, 'pending')], {
+      'POST /admin/bookings/1/cancel': cancel,
+    });
+    await user.click(await screen.findByRole('button', { name: 'Cancel booking 1' }));
+    const dialog = screen.getByRole('dialog', { name: 'Cancel booking #1' });
+    await user.type(within(dialog).getByLabelText(/Note/), 'Duplicate request');
+    await user.click(within(dialog).getByRole('button', { name: 'Cancel booking' }));
+    await waitFor(() =>
+      expect(cancel).toHaveBeenCalledWith({ body: { reason: 'Duplicate request' }, params: {} }),
+    );
+    expect(await screen.findByText('Booking #1 cancelled.')).toBeInTheDocument();
+    expect(screen.queryByRole('dialog')).not.toBeInTheDocument();
   });
 
   test('approves onto a chosen node', async () => {
@@ -115,24 +112,36 @@ describe('admin bookings table', () => {
     await waitFor(() => expect(approve).toHaveBeenCalledWith({ body: {}, params: {} }));
   });
 
-  test('shows capacity_exceeded and rolls the optimistic status back', async () => {
+  test('while the API decides, the row shows the new status and no actions; a refusal rolls back', async () => {
+    let refuse;
     const { user } = setup([booking(1, 'pending')], {
-      'POST /admin/approve/1': () => {
-        throw apiError(
-          409,
-          'capacity_exceeded',
-          'No node has room for 2 CPU, 4 GB in that window.',
-        );
-      },
+      'POST /admin/approve/1': () =>
+        new Promise((_, reject) => {
+          refuse = () =>
+            reject(
+              apiError(
+                409,
+                'capacity_exceeded',
+                'No node has room for 2 CPU, 4 GB in that window.',
+              ),
+            );
+        }),
     });
     await user.click(await screen.findByRole('button', { name: 'Approve booking 1' }));
-    await user.click(within(screen.getByRole('dialog')).getByRole('button', { name: 'Approve' }));
+    const dialog = screen.getByRole('dialog', { name: 'Approve booking #1' });
+    await user.click(within(dialog).getByRole('button', { name: 'Approve' }));
+    await waitFor(() => expect(within(row('student1')).getByText('approved')).toBeInTheDocument());
     expect(
-      await screen.findByText(
-        'Could not approve booking #1: No node has room for 2 CPU, 4 GB in that window.',
-      ),
+      within(row('student1')).queryAllByRole('button', { name: /^\w+ booking 1$/ }),
+    ).toHaveLength(0);
+    refuse();
+    expect(
+      await within(dialog).findByText('No node has room for 2 CPU, 4 GB in that window.'),
     ).toBeInTheDocument();
     await waitFor(() => expect(within(row('student1')).getByText('pending')).toBeInTheDocument());
+    expect(
+      within(row('student1')).getByRole('button', { name: 'Approve booking 1' }),
+    ).toBeInTheDocument();
   });
 
   test('rejecting needs a reason, which is sent', async () => {
@@ -148,7 +157,7 @@ describe('admin bookings table', () => {
     await user.click(await screen.findByRole('button', { name: 'Reject booking 1' }));
     const dialog = screen.getByRole('dialog', { name: 'Reject booking #1' });
     await user.click(within(dialog).getByRole('button', { name: 'Reject' }));
-    expect(within(dialog).getByText(/Give the student a reason/)).toBeInTheDocument();
+    expect(within(dialog).getByText('Give the student a reason.')).toBeInTheDocument();
     expect(reject).not.toHaveBeenCalled();
     await user.type(
       within(dialog).getByRole('textbox', { name: /Reason/ }),
@@ -240,6 +249,86 @@ describe('admin bookings table', () => {
     expect(await screen.findByText('Rejected 2 of 2.')).toBeInTheDocument();
   });
 
+  test('the bulk bar offers what any selected booking allows and says how many it applies to', async () => {
+    const bulk = vi.fn(({ body }) => ({
+      results: body.ids.map((id) => ({ id, ok: true, booking: booking(id, 'active') })),
+    }));
+    const { user } = setup([booking(1, 'pending'), booking(2, 'active'), booking(3, 'completed')], {
+      'POST /admin/bulk': bulk,
+    });
+    await user.click(
+      await screen.findByRole('checkbox', { name: 'Select all bookings on this page' }),
+    );
+    const bar = screen.getByRole('region', { name: 'Bulk actions' });
+    expect(bar).toHaveTextContent('3 selected');
+    expect(
+      within(bar)
+        .getAllByRole('button')
+        .map((b) => b.textContent),
+    ).toEqual(['Approve 1 of 3', 'Reject 1 of 3', 'Extend 1 of 3', 'Cancel 2 of 3', 'Clear']);
+    await user.click(within(bar).getByRole('button', { name: 'Extend 1 of 3' }));
+    const dialog = screen.getByRole('dialog', { name: 'Extend booking #2' });
+    expect(dialog).toHaveAccessibleDescription(
+      /2 selected bookings cannot be extended and are left out\./,
+    );
+    await user.click(within(dialog).getByRole('button', { name: 'Extend by 60 min' }));
+    await waitFor(() =>
+      expect(bulk).toHaveBeenCalledWith({
+        body: { action: 'extend', ids: [2], minutes: 60 },
+        params: {},
+      }),
+    );
+    expect(await screen.findByText('Extended 1 of 1.')).toBeInTheDocument();
+  });
+
+  test('bulk cancel sends the bookings that allow it, with the note', async () => {
+    const bulk = vi.fn(({ body }) => ({ results: body.ids.map((id) => ({ id, ok: true })) }));
+    const { user } = setup([booking(1, 'pending'), booking(2, 'approved'), booking(3, 'failed')], {
+      'POST /admin/bulk': bulk,
+    });
+    await user.click(
+      await screen.findByRole('checkbox', { name: 'Select all bookings on this page' }),
+    );
+    await user.click(
+      within(screen.getByRole('region', { name: 'Bulk actions' })).getByRole('button', {
+        name: 'Cancel 2 of 3',
+      }),
+    );
+    const dialog = screen.getByRole('dialog', { name: 'Cancel 2 bookings' });
+    await user.type(within(dialog).getByLabelText(/Note/), 'Lab closed');
+    await user.click(within(dialog).getByRole('button', { name: 'Cancel 2 bookings' }));
+    await waitFor(() =>
+      expect(bulk).toHaveBeenCalledWith({
+        body: { action: 'cancel', ids: [1, 2], reason: 'Lab closed' },
+        params: {},
+      }),
+    );
+    expect(await screen.findByText('Cancelled 2 of 2.')).toBeInTheDocument();
+  });
+
+  test("the details dialog shows the history and offers the booking's actions", async () => {
+    const { user } = setup([booking(2, 'active')], {
+      'GET /admin/bookings/2': booking(2, 'active', {
+        events: [
+          { id: 1, action: 'created', to_status: 'pending', actor: 'student2', created_at: null },
+          { id: 2, action: 'start_retry', actor: null, created_at: null },
+        ],
+      }),
+    });
+    await user.click(await screen.findByRole('button', { name: 'Details of booking 2' }));
+    const details = await screen.findByRole('dialog', { name: 'Booking #2' });
+    expect(await within(details).findByText('created')).toBeInTheDocument();
+    expect(within(details).getByText('start retry')).toBeInTheDocument();
+    expect(
+      within(details)
+        .getAllByRole('button', { name: /^\w+ booking 2$/ })
+        .map((b) => b.textContent),
+    ).toEqual(['Extend', 'Cancel']);
+    await user.click(within(details).getByRole('button', { name: 'Extend booking 2' }));
+    expect(screen.queryByRole('dialog', { name: 'Booking #2' })).not.toBeInTheDocument();
+    expect(screen.getByRole('dialog', { name: 'Extend booking #2' })).toBeInTheDocument();
+  });
+
   test('filters and sorting become query parameters', async () => {
     const { user, list } = setup([booking(1, 'pending')]);
     await screen.findByText('student1');
@@ -305,4 +394,5 @@ test('summariseBulk counts successes and names failures', () => {
   expect(
     summariseBulk('reject', [{ id: 4, ok: false, error: { error: 'invalid_transition' } }]).text,
   ).toBe('Rejected 0 of 1. #4: invalid_transition');
+  expect(summariseBulk('cancel', [{ id: 2, ok: true }]).text).toBe('Cancelled 1 of 1.');
 });

@@ -2,6 +2,7 @@ import { useMemo, useState } from 'react';
 import { Card, CardHeader, EmptyState, ErrorState } from '@/components/ui/card';
 import { cn } from '@/components/ui/cn';
 import { LoadingBlock } from '@/components/ui/spinner';
+import { CALENDAR_STATUSES, statusTone } from '@/components/ui/status-badge';
 import { formatDay, formatRange, toUtcIso } from '@/lib/format';
 import { useNow } from '@/lib/use-now';
 import { useAdminBookings } from '../api/get-admin-bookings';
@@ -9,13 +10,7 @@ import { BookingDetailsDialog } from './booking-details-dialog';
 
 const DAYS = 7;
 const DAY_MS = 86_400_000;
-const SHOWN = new Set(['pending', 'approved', 'active', 'completed']);
-const BAR = {
-  pending: 'bg-amber-100 text-amber-900 ring-amber-300 border-dashed border border-amber-400',
-  approved: 'bg-sky-500 text-white ring-sky-600',
-  active: 'bg-emerald-500 text-white ring-emerald-600',
-  completed: 'bg-slate-300 text-slate-700 ring-slate-400',
-};
+const SHOWN = new Set(CALENDAR_STATUSES);
 
 /** Local midnight today, so the query key stays the same for the whole day. */
 function windowStart(now) {
@@ -50,7 +45,7 @@ export function Timeline({ agents = [] }) {
       // Everything that overlaps the week, including bookings that began before today.
       overlaps_from: toUtcIso(new Date(start)),
       overlaps_to: toUtcIso(new Date(end)),
-      status: [...SHOWN].join(','),
+      status: CALENDAR_STATUSES.join(','),
       sort: 'start_time',
       order: 'asc',
       per_page: 100,
@@ -192,7 +187,7 @@ export function Timeline({ agents = [] }) {
                         aria-label={`${b.username}, booking ${b.id}, ${b.status}, ${formatRange(b.start_time, b.end_time)}`}
                         className={cn(
                           'absolute z-[2] h-5 overflow-hidden rounded-md px-1.5 text-left text-[11px] leading-5 font-medium whitespace-nowrap shadow-xs ring-1 hover:brightness-95 focus-visible:outline-2 focus-visible:outline-indigo-600',
-                          BAR[b.status],
+                          statusTone(b.status, 'calendar'),
                         )}
                         style={{ left: `${left}%`, width: `${width}%`, top: `${7 + lane * 26}px` }}
                       >
@@ -206,7 +201,7 @@ export function Timeline({ agents = [] }) {
           </div>
         </div>
       )}
-      <BookingDetailsDialog id={detailsId} onClose={() => setDetailsId(null)} />
+      <BookingDetailsDialog id={detailsId} agents={agents} onClose={() => setDetailsId(null)} />
     </Card>
   );
 }
@@ -214,9 +209,9 @@ export function Timeline({ agents = [] }) {
 function Legend() {
   return (
     <ul className="flex flex-wrap gap-3 text-xs text-slate-600" aria-label="Legend">
-      {Object.keys(BAR).map((s) => (
+      {CALENDAR_STATUSES.map((s) => (
         <li key={s} className="flex items-center gap-1.5 capitalize">
-          <span className={cn('size-3 rounded-sm ring-1', BAR[s])} aria-hidden />
+          <span className={cn('size-3 rounded-sm ring-1', statusTone(s, 'calendar'))} aria-hidden />
           {s}
         </li>
       ))}
