@@ -10,7 +10,7 @@ export function accessUrl(booking) {
 }
 
 export function BookingCard({ booking, onCancel, cancelling }) {
-  const cancellable = booking.status === 'pending' || booking.status === 'approved';
+  const cancellable = booking.actions?.includes('cancel');
   const url = booking.status === 'active' ? accessUrl(booking) : null;
   return (
     <li className="p-4 sm:px-5" aria-label={`Booking ${booking.id}`}>

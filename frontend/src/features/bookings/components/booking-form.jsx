@@ -1,6 +1,7 @@
 import { useMemo, useState } from 'react';
 import { Button } from '@/components/ui/button';
 import { Card, CardHeader, ErrorState } from '@/components/ui/card';
+import { Chip, ChipGroup } from '@/components/ui/chip';
 import { cn } from '@/components/ui/cn';
 import { FormError, Input, Select, Textarea } from '@/components/ui/field';
 import { Skeleton } from '@/components/ui/spinner';
@@ -51,8 +52,8 @@ function BookingFormInner({ options, now: nowProp }) {
     const first = presets[0];
     return {
       ...defaultWindow(nowProp ? new Date(nowProp) : new Date()),
-      cpu: String(first?.cpu_cores ?? 1),
-      memory: String(first?.memory_gb ?? 2),
+      cpu: String(first?.cpu_cores ?? limits.min_cpu_cores ?? ''),
+      memory: String(first?.memory_gb ?? limits.min_memory_gb ?? ''),
       gpu: String(first?.gpu_count ?? 0),
       image: options.default_image || images[0]?.name || '',
       purpose: '',
@@ -163,23 +164,22 @@ function BookingFormInner({ options, now: nowProp }) {
             <Input
               label="Duration (hours)"
               type="number"
-              min={0.25}
               step={0.25}
               max={limits.max_duration_hours}
               inputMode="decimal"
               value={values.hours}
               onChange={set('hours')}
               error={show('hours') && fieldError('hours')}
-              hint={
-                endPreview
-                  ? `Ends ${endPreview}${limits.max_duration_hours ? ` · max ${formatHours(limits.max_duration_hours)}` : ''}`
-                  : undefined
-              }
+              hint={[endPreview && `Ends ${endPreview}`, durationRange(limits)]
+                .filter(Boolean)
+                .join(' · ')}
               required
             />
-            <div className="mt-2 flex flex-wrap gap-1.5" role="group" aria-label="Quick durations">
+            <ChipGroup label="Quick durations" className="mt-2">
               {DURATION_CHIPS.filter(
-                (h) => !limits.max_duration_hours || h <= limits.max_duration_hours,
+                (h) =>
+                  h * 60 >= (limits.min_duration_minutes ?? 0) &&
+                  h <= (limits.max_duration_hours ?? Infinity),
               ).map((h) => (
                 <Chip
                   key={h}
@@ -189,7 +189,7 @@ function BookingFormInner({ options, now: nowProp }) {
                   {h} h
                 </Chip>
               ))}
-            </div>
+            </ChipGroup>
           </div>
         </fieldset>
 
@@ -239,26 +239,26 @@ function BookingFormInner({ options, now: nowProp }) {
             <Input
               label="CPU cores"
               type="number"
-              min={1}
+              min={limits.min_cpu_cores}
               max={limits.max_cpu_cores}
               step={1}
               inputMode="numeric"
               value={values.cpu}
               onChange={set('cpu')}
               error={show('cpu') && fieldError('cpu')}
-              hint={limits.max_cpu_cores != null ? `max ${limits.max_cpu_cores}` : undefined}
+              hint={range(limits.min_cpu_cores, limits.max_cpu_cores)}
             />
             <Input
               label="Memory (GB)"
               type="number"
-              min={1}
+              min={limits.min_memory_gb}
               max={limits.max_memory_gb}
-              step={1}
+              step="any"
               inputMode="decimal"
               value={values.memory}
               onChange={set('memory')}
               error={show('memory') && fieldError('memory')}
-              hint={limits.max_memory_gb != null ? `max ${limits.max_memory_gb}` : undefined}
+              hint={range(limits.min_memory_gb, limits.max_memory_gb)}
             />
             <Input
               label="GPUs"
@@ -270,7 +270,7 @@ function BookingFormInner({ options, now: nowProp }) {
               value={values.gpu}
               onChange={set('gpu')}
               error={show('gpu') && fieldError('gpu')}
-              hint={limits.max_gpu_count != null ? `max ${limits.max_gpu_count}` : undefined}
+              hint={range(0, limits.max_gpu_count)}
             />
           </div>
         </fieldset>
@@ -283,9 +283,10 @@ function BookingFormInner({ options, now: nowProp }) {
             error={serverErrors.image}
           >
             {images.map((img) => (
-              <option key={img.name} value={img.name}>
+              <option key={img.name} value={img.name} disabled={img.available === false}>
                 {img.name}
                 {img.name === options.default_image ? ' (default)' : ''}
+                {img.available === false ? ` — ${img.unavailable_reason || 'not available'}` : ''}
               </option>
             ))}
           </Select>
@@ -313,20 +314,18 @@ function BookingFormInner({ options, now: nowProp }) {
   );
 }
 
-function Chip({ active, children, ...props }) {
-  return (
-    <button
-      type="button"
-      aria-pressed={active}
-      className={cn(
-        'rounded-full px-2.5 py-1 text-xs font-medium ring-1 ring-inset',
-        active
-          ? 'bg-indigo-600 text-white ring-indigo-600'
-          : 'bg-white text-slate-600 ring-slate-300 hover:bg-slate-50',
-      )}
-      {...props}
-    >
-      {children}
-    </button>
-  );
+/** "1–16", or "max 16" when the API gives no minimum. */
+function range(min, max) {
+  if (max == null) return min != null ? `min ${min}` : undefined;
+  return min != null ? `${min}–${max}` : `max ${max}`;
+}
+
+/** "15 min – 72 h", the bounds the API puts on a booking's length. */
+function durationRange(limits) {
+  const min = limits.min_duration_minutes;
+  const max = limits.max_duration_hours;
+  if (min == null && max == null) return null;
+  if (min == null) return `max ${formatHours(max)}`;
+  if (max == null) return `min ${formatHours(min / 60)}`;
+  return `${formatHours(min / 60)} – ${formatHours(max)}`;
 }

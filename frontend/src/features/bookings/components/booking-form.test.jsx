@@ -1,7 +1,7 @@
 import { fireEvent, screen, waitFor, within } from '@testing-library/react';
 import { describe, expect, test, vi } from 'vitest';
 import { api } from '@/lib/api-client';
-import { apiError, routeApi } from '@/test/mock-api';
+import { apiError, optionsFixture, routeApi } from '@/test/mock-api';
 import { renderWithProviders, student } from '@/test/utils';
 import { BookingForm } from './booking-form';
 import { toBookingRequest, validateBooking } from './booking-rules';
@@ -14,30 +14,14 @@ vi.mock('@/lib/api-client', async (importOriginal) => ({
 // vitest runs with TZ=Europe/Berlin (see vite.config.js): UTC+1 in winter, UTC+2 in summer.
 const NOW = new Date('2026-11-27T08:00:00Z').getTime();
 
-const options = {
-  images: [
-    { name: 'jupyter/base-notebook:latest', port: 8888 },
-    { name: 'lab/ssh:latest', port: 22 },
-  ],
-  default_image: 'jupyter/base-notebook:latest',
-  limits: {
-    max_cpu_cores: 16,
-    max_memory_gb: 64,
-    max_gpu_count: 2,
-    max_duration_hours: 72,
-    horizon_days: 30,
-  },
-  presets: [
-    { name: 'Small', cpu_cores: 2, memory_gb: 4, gpu_count: 0 },
-    { name: 'GPU', cpu_cores: 4, memory_gb: 16, gpu_count: 1 },
-  ],
-};
+const options = optionsFixture;
+const withLimits = (changes) => ({ ...options, limits: { ...options.limits, ...changes } });
 
-function setup(handlers = {}) {
+function setup(handlers = {}, answer = options) {
   const availability = vi.fn(() => ({ available: true, nodes_fitting: 2 }));
   const book = vi.fn(({ body }) => ({ id: 41, status: 'pending', ...body }));
   routeApi(api, {
-    'GET /student/options': options,
+    'GET /student/options': answer,
     'POST /student/availability': availability,
     'POST /student/book': book,
     ...handlers,
@@ -51,6 +35,17 @@ async function fillWindow(date = '2026-11-28', time = '10:00', hours = '2') {
   fireEvent.change(screen.getByLabelText(/^Start time/), { target: { value: time } });
   fireEvent.change(screen.getByLabelText(/^Duration/), { target: { value: hours } });
 }
+
+const values = (change = {}) => ({
+  date: '2026-11-28',
+  time: '10:00',
+  hours: '2',
+  cpu: '2',
+  memory: '4',
+  gpu: '0',
+  purpose: '',
+  ...change,
+});
 
 describe('booking rules', () => {
   test('local times become UTC ISO strings with an offset', () => {
@@ -95,27 +90,45 @@ describe('booking rules', () => {
     [{ hours: '73' }, 'hours', 'At most 72 hours per booking.'],
     [{ time: '08:00', date: '2026-11-27' }, 'time', 'The start must be in the future.'],
     [{ date: '2027-01-30' }, 'date', 'Bookings open at most 30 days ahead.'],
+    [{ memory: '0.4' }, 'memory', 'At least 0.5 GB of memory.'],
+    [{ hours: String(10 / 60) }, 'hours', 'At least 15 minutes.'],
   ])('%o is refused with a clear message', (change, field, message) => {
-    const values = {
-      date: '2026-11-28',
-      time: '10:00',
-      hours: '2',
-      cpu: '2',
-      memory: '4',
-      gpu: '0',
-      purpose: '',
-      ...change,
-    };
-    expect(validateBooking(values, options.limits, new Date(NOW))[field]).toBe(message);
+    expect(validateBooking(values(change), options.limits, new Date(NOW))[field]).toBe(message);
+  });
+
+  test("the minimum length and memory are the API's, not the form's", () => {
+    const short = values({ hours: String(10 / 60), memory: '0.4' });
+    const looser = { ...options.limits, min_duration_minutes: 5, min_memory_gb: 0.25 };
+    expect(validateBooking(short, looser, new Date(NOW))).toEqual({});
+    expect(toBookingRequest(short)).toMatchObject({
+      start_time: '2026-11-28T09:00:00+00:00',
+      end_time: '2026-11-28T09:10:00+00:00',
+      memory_gb: 0.4,
+    });
+  });
+
+  test('the horizon bounds the end of a booking, not its start', () => {
+    // NOW + 30 days is 27 Dec 08:00 UTC, 09:00 in Berlin.
+    const late = (hours) => values({ date: '2026-12-27', time: '07:00', hours });
+    const check = (v) => validateBooking(v, options.limits, new Date(NOW));
+    expect(check(late('2'))).toEqual({});
+    expect(check(late('2.5')).hours).toMatch(/^A booking must end within 30 days: by /);
+    expect(check(late('2.5')).date).toBeUndefined();
+    expect(check(values({ date: '2026-12-27', time: '09:30', hours: '1' })).date).toBe(
+      'Bookings open at most 30 days ahead.',
+    );
   });
 });
 
 describe('booking form', () => {
   test('shows the lab limits, presets and images from the API', async () => {
     setup();
-    expect(await screen.findByText('max 16')).toBeInTheDocument();
-    expect(screen.getByText('max 64')).toBeInTheDocument();
-    expect(screen.getByText('max 2')).toBeInTheDocument();
+    expect(await screen.findByText('1–16')).toBeInTheDocument();
+    expect(screen.getByLabelText('CPU cores')).toHaveAttribute('min', '1');
+    expect(screen.getByText('0.5–64')).toBeInTheDocument();
+    expect(screen.getByLabelText('Memory (GB)')).toHaveAttribute('min', '0.5');
+    expect(screen.getByText('0–2')).toBeInTheDocument();
+    expect(screen.getByLabelText(/^Duration/)).toHaveAccessibleDescription(/15 min – 72 h$/);
     expect(screen.getByRole('button', { name: /Small/ })).toHaveAttribute('aria-pressed', 'true');
     expect(screen.getByLabelText('Image')).toHaveValue('jupyter/base-notebook:latest');
     expect(screen.getByText(/Europe\/Berlin/)).toBeInTheDocument();
@@ -216,5 +229,72 @@ describe('booking form', () => {
     expect(cpu).toHaveAccessibleDescription('Must be less than or equal to 8.');
     expect(screen.getByText('Not an allowed image.')).toBeInTheDocument();
     expect(within(alert).queryByText(/cpu_cores/)).not.toBeInTheDocument();
+  });
+
+  test.each([
+    [15, false],
+    [5, true],
+  ])('a 10-minute booking when the API minimum is %i minutes: sent %s', async (minimum, sent) => {
+    const { user, book } = setup({}, withLimits({ min_duration_minutes: minimum }));
+    await fillWindow('2026-11-28', '10:00', '0.1667');
+    await user.click(screen.getByRole('button', { name: 'Request booking' }));
+    if (sent) {
+      await waitFor(() => expect(book).toHaveBeenCalled());
+      expect(book.mock.calls[0][0].body).toMatchObject({
+        start_time: '2026-11-28T09:00:00+00:00',
+        end_time: '2026-11-28T09:10:00+00:00',
+      });
+    } else {
+      expect(screen.getByLabelText(/^Duration/)).toHaveAccessibleDescription(
+        'At least 15 minutes.',
+      );
+      await new Promise((r) => setTimeout(r, 100));
+      expect(book).not.toHaveBeenCalled();
+    }
+  });
+
+  test('offers only the quick durations the API allows', async () => {
+    setup({}, withLimits({ min_duration_minutes: 90, max_duration_hours: 8 }));
+    const chips = await screen.findByRole('group', { name: 'Quick durations' });
+    expect(
+      within(chips)
+        .getAllByRole('button')
+        .map((b) => b.textContent),
+    ).toEqual(['2 h', '4 h', '8 h']);
+  });
+
+  test('shows a refusal about the request as a whole', async () => {
+    const { user } = setup({
+      'POST /student/book': () => {
+        throw apiError(
+          422,
+          'validation_error',
+          'No single node has 2 cores, 4 GB and 0 GPUs at once; ask for less of one of them.',
+          { _schema: ['No single node can hold the whole request.'] },
+        );
+      },
+    });
+    await fillWindow();
+    await user.click(screen.getByRole('button', { name: 'Request booking' }));
+    const alert = await screen.findByRole('alert');
+    expect(alert).toHaveTextContent('No single node has 2 cores');
+    expect(alert).toHaveTextContent('No single node can hold the whole request.');
+    expect(alert).not.toHaveTextContent('_schema');
+  });
+
+  test('an image no node has cannot be chosen, and says why', async () => {
+    setup(
+      {},
+      {
+        ...options,
+        images: [
+          options.images[0],
+          { name: 'lab/ssh:latest', available: false, unavailable_reason: 'on no node' },
+        ],
+      },
+    );
+    expect(
+      await screen.findByRole('option', { name: 'lab/ssh:latest — on no node' }),
+    ).toBeDisabled();
   });
 });

@@ -3,7 +3,7 @@ import { Card, CardHeader, EmptyState, ErrorState } from '@/components/ui/card';
 import { ConfirmDialog } from '@/components/ui/dialog';
 import { Pagination } from '@/components/ui/pagination';
 import { LoadingBlock } from '@/components/ui/spinner';
-import { BOOKING_STATUSES } from '@/components/ui/status-badge';
+import { BOOKING_STATUSES, statusLabel } from '@/components/ui/status-badge';
 import { toast } from '@/components/ui/toast';
 import { formatRange } from '@/lib/format';
 import { useCancelBooking } from '../api/cancel-booking';
@@ -43,7 +43,7 @@ export function MyBookings() {
               <option value="">All</option>
               {BOOKING_STATUSES.map((s) => (
                 <option key={s} value={s}>
-                  {s[0].toUpperCase() + s.slice(1)}
+                  {statusLabel(s)}
                 </option>
               ))}
             </select>
@@ -70,7 +70,7 @@ export function MyBookings() {
               key={b.id}
               booking={b}
               onCancel={setConfirming}
-              cancelling={cancel.isPending && cancel.variables === b.id}
+              cancelling={cancel.isPending && cancel.variables?.id === b.id}
             />
           ))}
         </ul>
@@ -94,7 +94,7 @@ export function MyBookings() {
         }
         confirmLabel="Yes, cancel booking"
         onConfirm={() => {
-          cancel.mutate(confirming.id);
+          cancel.mutate({ id: confirming.id });
           setConfirming(null);
         }}
       >

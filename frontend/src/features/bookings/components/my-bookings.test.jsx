@@ -1,7 +1,7 @@
 import { screen, waitFor, within } from '@testing-library/react';
 import { describe, expect, test, vi } from 'vitest';
 import { api } from '@/lib/api-client';
-import { apiError, routeApi } from '@/test/mock-api';
+import { apiError, bookingFixture, routeApi } from '@/test/mock-api';
 import { page, renderWithProviders, student } from '@/test/utils';
 import { MyBookings } from './my-bookings';
 
@@ -13,27 +13,7 @@ vi.mock('@/lib/api-client', async (importOriginal) => ({
 const iso = (ms) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, '+00:00');
 const HOUR = 3_600_000;
 
-function booking(id, status, extra = {}) {
-  const now = Date.now();
-  return {
-    id,
-    status,
-    start_time: iso(now + 2 * HOUR + 30_000),
-    end_time: iso(now + 4 * HOUR),
-    cpu_cores: 4,
-    memory_gb: 16,
-    gpu_count: 0,
-    image: 'jupyter/base-notebook:latest',
-    purpose: null,
-    agent_id: null,
-    agent_name: null,
-    rejection_reason: null,
-    failure_reason: null,
-    access_host: null,
-    access_port: null,
-    ...extra,
-  };
-}
+const booking = (id, status, extra) => bookingFixture(id, status, { role: 'student', ...extra });
 
 function setup(items, handlers = {}) {
   const list = vi.fn(() => page(items));
@@ -105,18 +85,19 @@ describe('my bookings', () => {
     expect(screen.getByText('Image pull failed')).toBeInTheDocument();
   });
 
-  test('only pending and approved bookings can be cancelled', async () => {
+  test('a booking offers Cancel only when the API lists it in actions', async () => {
     setup([
       booking(1, 'pending'),
-      booking(2, 'approved'),
-      booking(3, 'active'),
+      booking(2, 'approved', { actions: [] }),
+      booking(3, 'active', { actions: ['cancel'] }),
       booking(4, 'completed'),
     ]);
     await screen.findByRole('listitem', { name: 'Booking 1' });
-    expect(within(card(1)).getByRole('button', { name: 'Cancel' })).toBeInTheDocument();
-    expect(within(card(2)).getByRole('button', { name: 'Cancel' })).toBeInTheDocument();
-    expect(within(card(3)).queryByRole('button', { name: 'Cancel' })).not.toBeInTheDocument();
-    expect(within(card(4)).queryByRole('button', { name: 'Cancel' })).not.toBeInTheDocument();
+    const cancel = (id) => within(card(id)).queryByRole('button', { name: 'Cancel' });
+    expect(cancel(1)).toBeInTheDocument();
+    expect(cancel(2)).not.toBeInTheDocument();
+    expect(cancel(3)).toBeInTheDocument();
+    expect(cancel(4)).not.toBeInTheDocument();
   });
 
   test('cancelling asks for confirmation first and keeping it calls nothing', async () => {
@@ -151,6 +132,7 @@ describe('my bookings', () => {
     );
     await user.click(screen.getByRole('button', { name: 'Yes, cancel booking' }));
     expect(within(card(1)).getByText('cancelled')).toBeInTheDocument();
+    expect(within(card(1)).queryByRole('button', { name: 'Cancel' })).not.toBeInTheDocument();
     await waitFor(() => expect(cancel).toHaveBeenCalled());
     expect(await screen.findByText('Booking #1 cancelled.')).toBeInTheDocument();
   });
