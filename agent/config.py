@@ -42,6 +42,9 @@ class AgentConfig:
     port_range: tuple[int, int] = (20000, 20999)
     publish_address: str = "0.0.0.0"
     public_host: str = field(default_factory=socket.gethostname)
+    # A Docker network to put sessions on instead of publishing a host port:
+    # a proxy on that network reaches `<container name>:<port>`, nothing else does.
+    session_network: str | None = None
     # Marks this agent's containers; set a distinct one per agent sharing an engine.
     node_id: str = "default"
     stop_timeout: int = 10
@@ -108,6 +111,8 @@ class AgentConfig:
             kwargs["publish_address"] = _address(env, "AGENT_PUBLISH_ADDRESS")
         if env.get("AGENT_PUBLIC_HOST"):
             kwargs["public_host"] = env["AGENT_PUBLIC_HOST"].strip()
+        if env.get("AGENT_SESSION_NETWORK"):
+            kwargs["session_network"] = env["AGENT_SESSION_NETWORK"].strip()
         if env.get("AGENT_NODE_ID"):
             kwargs["node_id"] = env["AGENT_NODE_ID"].strip()
         if env.get("AGENT_PORT_RANGE"):

@@ -345,7 +345,8 @@ class DockerRuntime:
                     self.gpu_assignments(),
                     spec.gpu_count,
                 )
-                host_port = self._free_port(summaries, tried) if spec.port else None
+                published = spec.port and not self.config.session_network
+                host_port = self._free_port(summaries, tried) if published else None
                 try:
                     container_id = self._create(spec, host_port, gpus)
                 except DockerConflict:
@@ -415,9 +416,10 @@ class DockerRuntime:
             GPUS_LABEL: ",".join(gpus),
         }
         port_bindings = None
+        if spec.port is not None:
+            labels[CONTAINER_PORT_LABEL] = str(spec.port)
         if spec.port is not None and host_port is not None:
             labels[HOST_PORT_LABEL] = str(host_port)
-            labels[CONTAINER_PORT_LABEL] = str(spec.port)
             port_bindings = {f"{spec.port}/tcp": (self.config.publish_address, host_port)}
         device_requests = (
             [DeviceRequest(driver="nvidia", device_ids=gpus, capabilities=[["gpu"]])] if gpus else None
@@ -433,6 +435,7 @@ class DockerRuntime:
             privileged=False,
             init=True,
             port_bindings=port_bindings,
+            network_mode=self.config.session_network,
             device_requests=device_requests,
             log_config=_LOG_CONFIG,
             binds=None,
@@ -528,10 +531,15 @@ class DockerRuntime:
         host_config = attrs.get("HostConfig") or {}
         state = attrs.get("State") or {}
         host_port = _published_port(attrs) or _int_or_none(labels.get(HOST_PORT_LABEL))
+        container_port = _int_or_none(labels.get(CONTAINER_PORT_LABEL))
         started = state.get("StartedAt")
+        name = (attrs.get("Name") or "").lstrip("/")
+        # On the session network the proxy reaches the container by name.
+        on_network = self.config.session_network and host_port is None
+        host, port = (name, container_port) if on_network else (self.config.public_host, host_port)
         return {
             "id": attrs.get("Id"),
-            "name": (attrs.get("Name") or "").lstrip("/"),
+            "name": name,
             "booking_id": labels.get(BOOKING_LABEL),
             "image": config.get("Image"),
             "status": state.get("Status"),
@@ -539,9 +547,9 @@ class DockerRuntime:
             "oom_killed": bool(state.get("OOMKilled")),
             "created_at": attrs.get("Created"),
             "started_at": None if not started or started.startswith("0001-") else started,
-            "host": self.config.public_host,
-            "port": host_port,
-            "container_port": _int_or_none(labels.get(CONTAINER_PORT_LABEL)),
+            "host": host,
+            "port": port,
+            "container_port": container_port,
             "cpu_cores": (host_config.get("NanoCpus") or 0) / 1e9,
             "memory_gb": (host_config.get("Memory") or 0) / 2**30,
             "gpus": [g for g in labels.get(GPUS_LABEL, "").split(",") if g],

@@ -283,6 +283,31 @@ def test_test_image_reports_presence_and_allowance(client, test_image, image, al
     assert response.json["usable"] == (allowed and present)
 
 
+def test_on_a_session_network_nothing_is_published_and_the_proxy_reaches_it_by_name(
+        docker_client, start_body, test_image):
+    """The compose stack's mode: sessions sit on an internal network that the
+    proxy shares, and no host port is opened at all."""
+    from agent.app import create_app
+
+    network = docker_client.networks.create(f"lab-test-sessions-{time.monotonic_ns()}", internal=True)
+    try:
+        client = create_app(make_config(session_network=network.name)).test_client()
+        response = start(client, start_body())
+        assert response.status_code == 201, response.json
+        data = response.json
+        assert (data["host"], data["port"]) == (data["name"], 8080)
+        attrs = docker_client.api.inspect_container(data["id"])
+        assert not attrs["HostConfig"]["PortBindings"]
+        assert list(attrs["NetworkSettings"]["Networks"]) == [network.name]
+        fetched = docker_client.containers.run(
+            test_image, ["/bin/busybox", "wget", "-q", "-O", "-", f"http://{data['name']}:8080/"],
+            network=network.name, remove=True)
+        assert fetched == INDEX_HTML
+        assert stop(client, data["name"]).status_code == 200
+    finally:
+        network.remove()
+
+
 def test_health_reports_node_and_docker_facts(client, start_body):
     start(client, start_body(port=None, command=["/bin/sleep", "3600"]))
     response = client.get("/health", headers=AUTH)

@@ -7,12 +7,16 @@ the login page, and an ended session says so."""
 import json
 import subprocess
 import sys
+import threading
 import time
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 import requests
+from websockets.exceptions import InvalidStatus
+from websockets.sync.client import connect
+from websockets.sync.server import serve
 
 from controller.extensions import db
 from controller.models import Booking
@@ -116,6 +120,50 @@ def test_only_the_owner_gets_through_the_proxy(traefik, lab, factory, session_im
     assert docker_client.containers.list(all=True, filters={"name": f"^/{booking.container_name}$"}) == []
     secret = db.session.get(Booking, booking.id).session_secret
     assert secret not in log_path.read_text()
+
+
+@pytest.fixture
+def websocket_app():
+    """A stand-in for Jupyter's kernel channel: a WebSocket echo on loopback
+    that records the Authorization header each connection brought."""
+    seen: list[str | None] = []
+
+    def echo(connection):
+        seen.append(connection.request.headers.get("Authorization"))
+        for message in connection:
+            connection.send(f"echo {message}")
+
+    port = free_port()
+    server = serve(echo, "127.0.0.1", port)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield port, seen
+    server.shutdown()
+    thread.join(timeout=5)
+
+
+def test_websockets_pass_through_for_the_owner_only(traefik, app, factory, student, node, websocket_app):
+    front, _ = traefik
+    port, seen = websocket_app
+    app.config["SESSION_IMAGES"] = [{"name": "lab/ws:1", "port": 8888}]
+    booking = factory.booking(student, status="active", agent_id=node.id, image="lab/ws:1",
+                              session_secret="ws-secret", access_host="127.0.0.1", access_port=port,
+                              start_in=-timedelta(minutes=1))
+    ws_url = f"{front.replace('http', 'ws', 1)}/sessions/{booking.id}/api/kernels/k1/channels"
+    owner = signed_in(front, student)
+    eventually(lambda: owner.get(f"{front}/sessions/{booking.id}/", timeout=10), lambda r: r.status_code != 409)
+    cookie = "; ".join(f"{c.name}={c.value}" for c in owner.cookies if c.path == "/sessions/")
+    with connect(ws_url, additional_headers={"Cookie": cookie}, open_timeout=10) as channel:
+        channel.send("6*7")
+        assert channel.recv(timeout=10) == "echo 6*7"
+    assert seen == ["token ws-secret"]
+
+    other = signed_in(front, factory.user())
+    other_cookie = "; ".join(f"{c.name}={c.value}" for c in other.cookies if c.path == "/sessions/")
+    with pytest.raises(InvalidStatus) as refused:
+        connect(ws_url, additional_headers={"Cookie": other_cookie}, open_timeout=10)
+    assert refused.value.response.status_code == 403
+    assert seen == ["token ws-secret"]
 
 
 def test_a_session_not_started_yet_says_when(traefik, factory, node, session_image):

@@ -16,8 +16,6 @@ import json
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from datetime import UTC, datetime, timedelta
 
 import requests
@@ -191,14 +189,32 @@ def main(env_file: str, containers_file: str | None = None) -> int:
         assert inspect["HostConfig"]["Memory"] == 256 * 2**20, inspect["HostConfig"]["Memory"]
         assert inspect["Config"]["Labels"].get("lab.booking.managed") == "true"
 
-    with Check("the session's published port answers on 127.0.0.1"):
-        port = active.get("access_port")
-        assert port, active
-        try:
-            page = urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5).read()
-        except urllib.error.URLError as error:
-            raise AssertionError(f"session port {port}: {error}") from None
-        assert b"lab-test busybox httpd" in page, page[:200]
+    with Check("the session publishes no host port: it sits on the sessions network, reached by name"):
+        assert (active.get("access_host"), active.get("access_port")) == (container, 8080), active
+        assert not inspect["HostConfig"].get("PortBindings"), inspect["HostConfig"].get("PortBindings")
+        assert list(inspect["NetworkSettings"]["Networks"]) == [env["SESSIONS_NETWORK"]]
+
+    session_url = f"{base}/sessions/{booking_id}/"
+    with Check("the owner opens the session through Traefik (route from the controller, owner check)"):
+        owner = requests.Session()
+        expect(owner.post(f"{base}/api/auth/login", json={
+            "username": "smoke-student", "password": "smoke-student-pw"}, timeout=10), 200)
+        page = wait_for("the session's route", lambda: (r := owner.get(session_url, timeout=10)).status_code == 200
+                        and r, 30)
+        assert "lab-test busybox httpd" in page.text, page.text[:200]
+        connect = expect(http.get(f"{base}/api/student/bookings/{booking_id}/session", headers=student,
+                                  timeout=10), 200)
+        assert connect["state"] == "running" and connect["connect_url"].split("?")[0].endswith(
+            f"/sessions/{booking_id}/"), connect
+
+    with Check("anyone else is refused: another user gets 403, the anonymous the login page"):
+        other = requests.Session()
+        expect(other.post(f"{base}/api/auth/login", json={
+            "username": env["ADMIN_USERNAME"], "password": env["ADMIN_PASSWORD"]}, timeout=10), 200)
+        refused = other.get(session_url, timeout=10)
+        assert refused.status_code == 403 and "Not your session" in refused.text, refused.status_code
+        anonymous = requests.get(session_url, timeout=10, allow_redirects=False)
+        assert anonymous.status_code == 302 and "/login?next=" in anonymous.headers["Location"], anonymous.headers
 
     with Check("at its end the booking completes and the container is gone"):
         remaining = (end - datetime.now(UTC)).total_seconds()
@@ -207,6 +223,11 @@ def main(env_file: str, containers_file: str | None = None) -> int:
                         max(remaining, 0) + 60)
         assert done["status"] == "completed", done
         wait_for(f"{container} removed", lambda: not docker_containers(container), 30)
+
+    with Check("after its end the session's URL says it ended"):
+        ended = wait_for("the ended page", lambda: (r := owner.get(session_url, timeout=10)).status_code == 410
+                         and r, 20)
+        assert "Ended" in ended.text
 
     return finish()
 

@@ -138,6 +138,7 @@ ADMIN_PASSWORD=$(secret)
 ADMIN_EMAIL=admin@lab.example
 AGENT1_TOKEN=$(secret)
 AGENT2_TOKEN=$(secret)
+PROXY_TOKEN=$(secret)
 DOCKER_GID=$(stat -c %g /var/run/docker.sock)
 DOMAIN=localhost
 HTTP_BIND=127.0.0.1
@@ -149,7 +150,8 @@ AGENT_PUBLISH_ADDRESS=127.0.0.1
 AGENT1_PORT_RANGE=20000-20099
 AGENT2_PORT_RANGE=20100-20199
 AGENT_IMAGE_ALLOWLIST=lab-test/busybox
-SESSION_IMAGES=lab-test/busybox:latest=8080
+SESSION_IMAGES=[{"name": "lab-test/busybox:latest", "port": 8080, "strip_prefix": true}]
+SESSIONS_NETWORK=booking-smoke-sessions
 SCHEDULER_ENABLED=true
 # Reconcile during the session: both agents share this engine, and neither
 # may take the other's session for an orphan.
@@ -168,7 +170,7 @@ TRAEFIK_IMAGE=lab-standin/traefik:v3
 EOF
 
 # .env.example plus the secrets it leaves blank must give a clean config too.
-{ cat .env.example; grep -E '^(POSTGRES_PASSWORD|REDIS_PASSWORD|AGENT1_TOKEN|AGENT2_TOKEN)=' "$ENV_FILE"
+{ cat .env.example; grep -E '^(POSTGRES_PASSWORD|REDIS_PASSWORD|AGENT1_TOKEN|AGENT2_TOKEN|PROXY_TOKEN)=' "$ENV_FILE"
   echo "ENV_FILE=$WORK/example.env"; } >"$WORK/example.env"
 "${COMPOSE[@]}" --project-name "$PROJECT" --env-file "$WORK/example.env" config -q 2>"$WORK/config.err" \
   && [ ! -s "$WORK/config.err" ] || { cat "$WORK/config.err"; fail "compose config with .env.example"; }
