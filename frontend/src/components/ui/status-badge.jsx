@@ -84,3 +84,12 @@ export function StatusBadge({ status, className }) {
     </span>
   );
 }
+
+/** An <option> for each booking status, for a status filter. */
+export function BookingStatusOptions() {
+  return BOOKING_STATUSES.map((s) => (
+    <option key={s} value={s}>
+      {statusLabel(s)}
+    </option>
+  ));
+}

@@ -73,6 +73,12 @@ export function ActionDialog({
     setValues((v) => ({ ...v, [name]: value }));
     setChanged((c) => new Set(c).add(name));
   };
+  // A field's value, change handler and problem.
+  const bind = (name) => ({
+    value: values[name],
+    onChange: (event) => set(name, event.target.value),
+    error: shown(name),
+  });
   const subject = ids.length === 1 ? `booking #${ids[0]}` : plural(ids.length, 'booking');
   const leftOut = skipped
     ? ` ${plural(skipped, 'selected booking')} cannot be ${config.done.toLowerCase()} and ${skipped === 1 ? 'is' : 'are'} left out.`
@@ -115,12 +121,7 @@ export function ActionDialog({
       >
         <FormError error={error} />
         {fields.includes('agent') && (
-          <Select
-            label="Node"
-            value={values.agentId}
-            onChange={(e) => set('agentId', e.target.value)}
-            data-autofocus
-          >
+          <Select label="Node" {...bind('agentId')} data-autofocus>
             <option value="">Automatic (best fit)</option>
             {agents.map((a) => (
               <option key={a.id} value={a.id} disabled={a.status === 'maintenance'}>
@@ -130,24 +131,11 @@ export function ActionDialog({
           </Select>
         )}
         {fields.includes('notes') && (
-          <Textarea
-            label="Notes (only admins see them)"
-            rows={2}
-            value={values.notes}
-            onChange={(e) => set('notes', e.target.value)}
-          />
+          <Textarea label="Notes (only admins see them)" rows={2} {...bind('notes')} />
         )}
         {fields.includes('reason') && (
           <>
-            <Textarea
-              label="Reason"
-              rows={3}
-              value={values.reason}
-              onChange={(e) => set('reason', e.target.value)}
-              error={shown('reason')}
-              required
-              data-autofocus
-            />
+            <Textarea label="Reason" rows={3} {...bind('reason')} required data-autofocus />
             <ChipGroup label="Suggested texts">
               {REASONS.map((r) => (
                 <Chip key={r} onClick={() => set('reason', r)}>
@@ -164,9 +152,7 @@ export function ActionDialog({
               type="number"
               min={1}
               step={15}
-              value={values.minutes}
-              onChange={(e) => set('minutes', e.target.value)}
-              error={shown('minutes')}
+              {...bind('minutes')}
               data-autofocus
             />
             <ChipGroup label="Quick extensions">
@@ -183,12 +169,7 @@ export function ActionDialog({
           </>
         )}
         {fields.includes('note') && (
-          <Textarea
-            label="Note (optional, only admins see it)"
-            rows={2}
-            value={values.note}
-            onChange={(e) => set('note', e.target.value)}
-          />
+          <Textarea label="Note (optional, only admins see it)" rows={2} {...bind('note')} />
         )}
       </form>
     </Dialog>

@@ -43,44 +43,13 @@ export function BookingDetailsDialog({ id, agents, onClose }) {
               <span className="text-slate-500">{formatRange(b.start_time, b.end_time)}</span>
             </div>
             <dl className="grid grid-cols-[auto_1fr] gap-x-4 gap-y-1">
-              <dt className="text-slate-500">Resources</dt>
-              <dd>
-                {b.cpu_cores} CPU · {b.memory_gb} GB · {b.gpu_count || 0} GPU · {b.image}
-              </dd>
-              <dt className="text-slate-500">Node</dt>
-              <dd>{b.agent_name || '—'}</dd>
-              {b.purpose && (
-                <>
-                  <dt className="text-slate-500">Purpose</dt>
-                  <dd>{b.purpose}</dd>
-                </>
-              )}
-              {b.rejection_reason && (
-                <>
-                  <dt className="text-slate-500">Rejection</dt>
-                  <dd>{b.rejection_reason}</dd>
-                </>
-              )}
-              {b.failure_reason && (
-                <>
-                  <dt className="text-slate-500">Failure</dt>
-                  <dd>{b.failure_reason}</dd>
-                </>
-              )}
-              {b.admin_notes && (
-                <>
-                  <dt className="text-slate-500">Notes</dt>
-                  <dd>{b.admin_notes}</dd>
-                </>
-              )}
-              {b.access_host && (
-                <>
-                  <dt className="text-slate-500">Access</dt>
-                  <dd className="font-mono">
-                    {b.access_host}:{b.access_port}
-                  </dd>
-                </>
-              )}
+              {facts(b)
+                .filter(([, value]) => value)
+                .map(([label, value, className]) => (
+                  <Fact key={label} label={label} className={className}>
+                    {value}
+                  </Fact>
+                ))}
             </dl>
             <div>
               <h3 className="mb-2 font-semibold text-slate-900">History</h3>
@@ -114,6 +83,28 @@ export function BookingDetailsDialog({ id, agents, onClose }) {
         )}
       </Dialog>
       {actions.dialog}
+    </>
+  );
+}
+
+/** The booking's facts as [label, value, className]; empty values are left out. */
+function facts(b) {
+  return [
+    ['Resources', `${b.cpu_cores} CPU · ${b.memory_gb} GB · ${b.gpu_count || 0} GPU · ${b.image}`],
+    ['Node', b.agent_name || '—'],
+    ['Purpose', b.purpose],
+    ['Rejection', b.rejection_reason],
+    ['Failure', b.failure_reason],
+    ['Notes', b.admin_notes],
+    ['Access', b.access_host && `${b.access_host}:${b.access_port}`, 'font-mono'],
+  ];
+}
+
+function Fact({ label, className, children }) {
+  return (
+    <>
+      <dt className="text-slate-500">{label}</dt>
+      <dd className={className}>{children}</dd>
     </>
   );
 }

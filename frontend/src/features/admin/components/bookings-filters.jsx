@@ -1,4 +1,4 @@
-import { BOOKING_STATUSES, statusLabel } from '@/components/ui/status-badge';
+import { BookingStatusOptions } from '@/components/ui/status-badge';
 
 export const EMPTY_FILTERS = { status: '', q: '', agent_id: '', from: '', to: '' };
 
@@ -18,11 +18,7 @@ export function BookingsFilters({ filters, agents, onChange, onClear }) {
       <FilterField label="Status">
         <select value={filters.status} onChange={set('status')} className={control}>
           <option value="">Any status</option>
-          {BOOKING_STATUSES.map((s) => (
-            <option key={s} value={s}>
-              {statusLabel(s)}
-            </option>
-          ))}
+          <BookingStatusOptions />
         </select>
       </FilterField>
       <FilterField label="User">

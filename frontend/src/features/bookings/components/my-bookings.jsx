@@ -3,7 +3,7 @@ import { Card, CardHeader, EmptyState, ErrorState } from '@/components/ui/card';
 import { ConfirmDialog } from '@/components/ui/dialog';
 import { Pagination } from '@/components/ui/pagination';
 import { LoadingBlock } from '@/components/ui/spinner';
-import { BOOKING_STATUSES, statusLabel } from '@/components/ui/status-badge';
+import { BookingStatusOptions } from '@/components/ui/status-badge';
 import { toast } from '@/components/ui/toast';
 import { formatRange } from '@/lib/format';
 import { useCancelBooking } from '../api/cancel-booking';
@@ -41,11 +41,7 @@ export function MyBookings() {
               className="rounded-lg border-0 py-1.5 pr-8 pl-2 text-sm ring-1 ring-slate-300 ring-inset focus:ring-2 focus:ring-indigo-500"
             >
               <option value="">All</option>
-              {BOOKING_STATUSES.map((s) => (
-                <option key={s} value={s}>
-                  {statusLabel(s)}
-                </option>
-              ))}
+              <BookingStatusOptions />
             </select>
           </label>
         }
