@@ -60,7 +60,15 @@ describe('booking flow in Chromium', { skip: missing ? missing : false }, () => 
     });
     await controller.api('POST', '/admin/agents', {
       token: access_token,
-      body: { name: 'node-b', url: 'http://127.0.0.1:10', cpu_cores: 8, memory_gb: 32 },
+      // Two GPUs on the smaller node: 16 cores and 2 GPUs are each within the limits,
+      // but no single node holds both.
+      body: {
+        name: 'node-b',
+        url: 'http://127.0.0.1:10',
+        cpu_cores: 8,
+        memory_gb: 32,
+        gpu_count: 2,
+      },
     });
     student = await openBrowser({ viewport: DESKTOP, timezoneId: TZ });
     admin = await openBrowser({ viewport: DESKTOP, timezoneId: TZ });
@@ -95,6 +103,13 @@ describe('booking flow in Chromium', { skip: missing ? missing : false }, () => 
     const { page } = student;
     await page.getByLabel('Date').fill(dayInTz(1));
     await page.getByLabel('Start time').fill('10:00');
+    // The shortest booking is the API's (BOOKING_MIN_MINUTES, 15 by default).
+    const duration = page.getByLabel(/^Duration/);
+    await duration.fill('0.1667');
+    await page.getByRole('button', { name: 'Request booking' }).click();
+    await page.getByText('At least 15 minutes.').waitFor();
+    await duration.fill('2');
+    await page.getByText(/15 min – 72 h/).waitFor();
     await page.getByRole('button', { name: /^Medium/ }).click();
     await page.getByLabel('Purpose').fill('Thesis experiments');
     await page
@@ -115,6 +130,19 @@ describe('booking flow in Chromium', { skip: missing ? missing : false }, () => 
     assert.equal(items[0].cpu_cores, 4);
     assert.equal(items[0].purpose, 'Thesis experiments');
     await screenshot(page, 'student-desktop');
+  });
+
+  test("a request no single node can hold shows the API's reason", async () => {
+    const { page } = student;
+    await page.getByLabel('Date').fill(dayInTz(3));
+    await page.getByLabel('Start time').fill('10:00');
+    await page.getByLabel('CPU cores').fill('16');
+    await page.getByLabel('GPUs').fill('2');
+    await page.getByRole('button', { name: 'Request booking' }).click();
+    const alert = page.getByRole('alert');
+    await alert.getByText('No single node can hold the whole request.').waitFor();
+    assert.equal(await alert.getByText('_schema').count(), 0);
+    await screenshot(page, 'student-no-single-node-desktop');
   });
 
   test('a student cannot reach the admin pages', async () => {
@@ -156,6 +184,10 @@ describe('booking flow in Chromium', { skip: missing ? missing : false }, () => 
     const details = page.getByRole('dialog');
     await details.getByRole('heading', { name: 'History' }).waitFor();
     await details.getByText(/pending → approved/).waitFor();
+    await details.getByRole('button', { name: /^Extend booking \d+$/ }).waitFor();
+    await details.getByRole('button', { name: /^Cancel booking \d+$/ }).waitFor();
+    assert.equal(await details.getByRole('button', { name: /^Approve booking/ }).count(), 0);
+    await screenshot(page, 'admin-details-desktop');
     await page.keyboard.press('Escape');
     await details.waitFor({ state: 'detached' });
 
@@ -210,6 +242,55 @@ describe('booking flow in Chromium', { skip: missing ? missing : false }, () => 
     await screenshot(page, 'student-desktop-after');
   });
 
+  test("the buttons follow each booking's actions: an admin cancels a pending booking", async () => {
+    const { page } = student;
+    await page.getByLabel('Date').fill(dayInTz(4));
+    await page.getByLabel('Start time').fill('11:00');
+    await page.getByRole('button', { name: /^Small/ }).click();
+    await page.getByRole('button', { name: 'Request booking' }).click();
+    const requested = await page
+      .getByText(/Booking #\d+ requested/)
+      .first()
+      .textContent();
+    const id = requested.match(/#(\d+)/)[1];
+
+    const a = admin.page;
+    await a.goto(url('/admin/bookings'));
+    const row = a.getByRole('row', { name: new RegExp(`#${id}\\b`) });
+    await row.getByRole('button', { name: `Approve booking ${id}` }).waitFor();
+    const buttons = async (locator) =>
+      locator.getByRole('button', { name: /^\w+ booking \d+$/ }).allTextContents();
+    assert.deepEqual(await buttons(row), ['Approve', 'Reject', 'Cancel']);
+
+    // Approved, rejected and pending: each action applies to part of the selection.
+    await a.getByRole('checkbox', { name: 'Select all bookings on this page' }).check();
+    const bar = a.getByRole('region', { name: 'Bulk actions' });
+    await bar.getByText('3 selected').waitFor();
+    assert.deepEqual(await bar.getByRole('button').allTextContents(), [
+      'Approve 1 of 3',
+      'Reject 1 of 3',
+      'Extend 1 of 3',
+      'Cancel 2 of 3',
+      'Clear',
+    ]);
+    await screenshot(a, 'admin-bulk-desktop');
+    await bar.getByRole('button', { name: 'Clear' }).click();
+
+    await row.getByRole('button', { name: `Cancel booking ${id}` }).click();
+    const dialog = a.getByRole('dialog', { name: `Cancel booking #${id}` });
+    await dialog.getByLabel(/Note/).fill('Duplicate request');
+    await screenshot(a, 'admin-cancel-dialog-desktop');
+    await dialog.getByRole('button', { name: 'Cancel booking' }).click();
+    await a.getByText(`Booking #${id} cancelled.`).waitFor();
+    await row.getByText('cancelled').waitFor();
+    assert.deepEqual(await buttons(row), []);
+
+    await page.reload();
+    const card = page.getByRole('listitem', { name: `Booking ${id}` });
+    await card.getByText('cancelled').waitFor();
+    assert.equal(await card.getByRole('button', { name: 'Cancel' }).count(), 0);
+  });
+
   test('the admin sees nodes with usage and can toggle maintenance', async () => {
     const { page } = admin;
     await page.getByRole('link', { name: 'Nodes' }).click();
@@ -247,6 +328,29 @@ describe('booking flow in Chromium', { skip: missing ? missing : false }, () => 
     }
   });
 
+  test('the booking dialogs and the bulk bar fit a phone', async () => {
+    const { page } = admin;
+    await page.setViewportSize(PHONE);
+    await page.goto(url('/admin/bookings'));
+    await page.getByRole('button', { name: 'Details of booking 1' }).click();
+    const details = page.getByRole('dialog', { name: 'Booking #1' });
+    await details.getByRole('heading', { name: 'History' }).waitFor();
+    await screenshot(page, 'admin-details-phone');
+    await details.getByRole('button', { name: 'Extend booking 1' }).click();
+    const extend = page.getByRole('dialog', { name: 'Extend booking #1' });
+    await extend.getByRole('button', { name: 'Extend by 60 min' }).waitFor();
+    await screenshot(page, 'admin-extend-dialog-phone');
+    await extend.getByRole('button', { name: 'Close' }).click();
+    await page.getByRole('checkbox', { name: 'Select all bookings on this page' }).check();
+    await page.getByRole('region', { name: 'Bulk actions' }).getByText('3 selected').waitFor();
+    const overflow = await page.evaluate(
+      () => document.documentElement.scrollWidth - window.innerWidth,
+    );
+    assert.ok(overflow <= 0, `the bulk bar scrolls sideways by ${overflow}px on a phone`);
+    await screenshot(page, 'admin-bulk-phone');
+    await page.setViewportSize(DESKTOP);
+  });
+
   test('an admin disables a student, who is signed out at their next action; re-enabling lets them back', async () => {
     const a = admin.page;
     await a.setViewportSize(DESKTOP);
@@ -278,7 +382,7 @@ describe('booking flow in Chromium', { skip: missing ? missing : false }, () => 
     const { items } = await controller.api('GET', `/admin/bookings?q=${STUDENT.username}`, {
       token: access_token,
     });
-    assert.deepEqual(items.map((b) => b.status).sort(), ['cancelled', 'rejected']);
+    assert.deepEqual(items.map((b) => b.status).sort(), ['cancelled', 'cancelled', 'rejected']);
 
     // The student's next request ends the session, and signing in again is refused.
     const { page } = student;

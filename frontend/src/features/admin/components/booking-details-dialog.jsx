@@ -1,10 +1,10 @@
+import { Button } from '@/components/ui/button';
 import { Dialog } from '@/components/ui/dialog';
 import { ErrorState } from '@/components/ui/card';
 import { LoadingBlock } from '@/components/ui/spinner';
 import { StatusBadge } from '@/components/ui/status-badge';
 import { formatDateTime, formatRange } from '@/lib/format';
 import { useAdminBooking } from '../api/get-admin-booking';
-import { allowedActions } from './booking-actions';
 import { RowActions } from './row-actions';
 import { useBookingActions } from './use-booking-actions';
 
@@ -28,7 +28,12 @@ export function BookingDetailsDialog({ id, agents, onClose }) {
         title={`Booking #${id}`}
         size="lg"
         footer={
-          allowedActions(b).length > 0 ? <RowActions booking={b} onAction={onAction} /> : undefined
+          <>
+            <Button variant="secondary" onClick={onClose}>
+              Close
+            </Button>
+            <RowActions booking={b} onAction={onAction} inline />
+          </>
         }
       >
         {booking.isPending ? (

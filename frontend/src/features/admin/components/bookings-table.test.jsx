@@ -323,7 +323,7 @@ describe('admin bookings table', () => {
       within(details)
         .getAllByRole('button', { name: /^\w+ booking 2$/ })
         .map((b) => b.textContent),
-    ).toEqual(['Extend', 'Cancel']);
+    ).toEqual(['Extend booking', 'Cancel booking']);
     await user.click(within(details).getByRole('button', { name: 'Extend booking 2' }));
     expect(screen.queryByRole('dialog', { name: 'Booking #2' })).not.toBeInTheDocument();
     expect(screen.getByRole('dialog', { name: 'Extend booking #2' })).toBeInTheDocument();

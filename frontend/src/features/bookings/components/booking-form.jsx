@@ -135,8 +135,6 @@ function BookingFormInner({ options, now: nowProp }) {
         description={`Times are in your time zone (${localTimeZone()}).`}
       />
       <form onSubmit={submit} noValidate className="space-y-5 px-4 py-4 sm:px-5">
-        <FormError error={create.error} fields={Object.keys(API_FIELD_TO_FORM)} />
-
         <fieldset className="space-y-3">
           <legend className="text-sm font-semibold text-slate-900">When</legend>
           <div className="grid grid-cols-2 gap-3">
@@ -305,6 +303,9 @@ function BookingFormInner({ options, now: nowProp }) {
           data={availability.data}
           error={availability.error}
         />
+
+        {/* Next to the button, where the eye is after submitting. */}
+        <FormError error={create.error} fields={Object.keys(API_FIELD_TO_FORM)} />
 
         <Button type="submit" size="lg" className="w-full sm:w-auto" loading={create.isPending}>
           Request booking

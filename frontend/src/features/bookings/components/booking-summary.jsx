@@ -10,9 +10,9 @@ export function BookingSummary() {
       {CALENDAR_STATUSES.map((status) => (
         <div
           key={status}
-          className="rounded-xl bg-white px-3 py-2.5 shadow-xs ring-1 ring-slate-200/80"
+          className="rounded-xl bg-white px-2 py-2.5 shadow-xs ring-1 ring-slate-200/80 sm:px-3"
         >
-          <dt className="truncate text-xs text-slate-500">{statusLabel(status)}</dt>
+          <dt className="truncate text-[11px] text-slate-500 sm:text-xs">{statusLabel(status)}</dt>
           <dd className={`text-xl font-bold tabular-nums ${statusTone(status, 'text')}`}>
             {profile.isPending ? '·' : (counts[status] ?? 0)}
           </dd>
