@@ -1,7 +1,7 @@
 import { Button } from '@/components/ui/button';
 import { CopyButton } from '@/components/ui/copy-button';
 import { Countdown } from '@/components/ui/countdown';
-import { StatusBadge } from '@/components/ui/status-badge';
+import { CALENDAR_STATUSES, StatusBadge } from '@/components/ui/status-badge';
 import { formatRange } from '@/lib/format';
 
 export function accessUrl(booking) {
@@ -90,10 +90,8 @@ function TimeHint({ booking }) {
       />
     );
   }
-  if (
-    (booking.status === 'pending' || booking.status === 'approved') &&
-    start > Date.now() - 60_000
-  ) {
+  // A booking with a place in the calendar that has not begun yet: pending or approved.
+  if (CALENDAR_STATUSES.includes(booking.status) && start > Date.now() - 60_000) {
     return <Countdown to={booking.start_time} prefix="starts in" pastLabel="starting now" />;
   }
   return null;
