@@ -60,8 +60,7 @@ export function validateBooking(values, limits = {}, now = new Date()) {
     integer: false,
   });
   checkAmount('gpu', values.gpu, { max: limits.max_gpu_count, label: 'GPUs' });
-  if (values.purpose && values.purpose.length > 500)
-    errors.purpose = 'Keep the purpose under 500 characters.';
+  // The purpose's length is the API's to check: its 422 lands next to the field.
   return errors;
 }
 
