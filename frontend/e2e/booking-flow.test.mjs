@@ -32,6 +32,19 @@ function dayInTz(offset) {
   }).format(d);
 }
 
+/** The student requests a Small booking `dayOffset` days ahead at `time`; returns its id. */
+async function requestSmall(page, dayOffset, time) {
+  await page.getByLabel('Date').fill(dayInTz(dayOffset));
+  await page.getByLabel('Start time').fill(time);
+  await page.getByRole('button', { name: /^Small/ }).click();
+  await page.getByRole('button', { name: 'Request booking' }).click();
+  const requested = await page
+    .getByText(/Booking #\d+ requested/)
+    .first()
+    .textContent();
+  return requested.match(/#(\d+)/)[1];
+}
+
 // Under CI a missing browser or controller is a failure, never a skip.
 if (missing && CI) {
   test('end-to-end prerequisites are present', () => assert.fail(missing));
@@ -211,14 +224,7 @@ describe('booking flow in Chromium', { skip: missing ? missing : false }, () => 
 
   test('a rejection shows its reason to the student', async () => {
     const { page } = student;
-    await page.getByLabel('Date').fill(dayInTz(2));
-    await page.getByLabel('Start time').fill('14:00');
-    await page.getByRole('button', { name: /^Small/ }).click();
-    await page.getByRole('button', { name: 'Request booking' }).click();
-    await page
-      .getByText(/Booking #\d+ requested/)
-      .first()
-      .waitFor();
+    await requestSmall(page, 2, '14:00');
 
     const a = admin.page;
     await a.goto(url('/admin/bookings'));
@@ -244,15 +250,7 @@ describe('booking flow in Chromium', { skip: missing ? missing : false }, () => 
 
   test("the buttons follow each booking's actions: an admin cancels a pending booking", async () => {
     const { page } = student;
-    await page.getByLabel('Date').fill(dayInTz(4));
-    await page.getByLabel('Start time').fill('11:00');
-    await page.getByRole('button', { name: /^Small/ }).click();
-    await page.getByRole('button', { name: 'Request booking' }).click();
-    const requested = await page
-      .getByText(/Booking #\d+ requested/)
-      .first()
-      .textContent();
-    const id = requested.match(/#(\d+)/)[1];
+    const id = await requestSmall(page, 4, '11:00');
 
     const a = admin.page;
     await a.goto(url('/admin/bookings'));
