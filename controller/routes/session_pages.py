@@ -87,6 +87,9 @@ def _answer(decision: sessions.ProxyDecision, path: str, origin: str = ""):
 def session_page(booking_id: int, rest: str):
     """The session's page when no proxy route serves it."""
     decision = sessions.proxy_decision(proxy_cookie_user(), request.path)
+    if decision.outcome == "pass" and not decision.session["http"]:
+        return _page(200, "Not a web session", "This session is reached with its address and password, "
+                     "shown on your bookings page.")
     if decision.outcome == "pass" and current_app.config["SESSION_PROXY"] != "traefik":
         return redirect(decision.session["connect_url"], code=302)
     return _answer(decision, request.path)

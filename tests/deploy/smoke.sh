@@ -152,6 +152,9 @@ AGENT2_PORT_RANGE=20100-20199
 AGENT_IMAGE_ALLOWLIST=lab-test/busybox
 SESSION_IMAGES=[{"name": "lab-test/busybox:latest", "port": 8080, "strip_prefix": true}]
 SESSIONS_NETWORK=booking-smoke-sessions
+# A session of seconds, a quarter GiB: below the lab defaults, on purpose.
+BOOKING_MIN_MINUTES=0
+BOOKING_MIN_MEMORY_GB=0.25
 SCHEDULER_ENABLED=true
 # Reconcile during the session: both agents share this engine, and neither
 # may take the other's session for an orphan.

@@ -9,6 +9,9 @@ export function LoginRoute() {
   const { notice } = useAuth();
   const message = location.state?.message || notice;
   const from = location.state?.from;
+  // The session proxy sends a signed-out browser here with ?next=/sessions/<id>/.
+  const next = new URLSearchParams(location.search).get('next');
+  const sessionPage = next && /^\/sessions\/\d+\//.test(next) ? next : null;
   return (
     <AuthLayout
       title="Sign in"
@@ -32,6 +35,10 @@ export function LoginRoute() {
       )}
       <LoginForm
         onSuccess={({ user }) => {
+          if (sessionPage) {
+            window.location.assign(sessionPage); // served by the proxy, not by this app
+            return;
+          }
           const home = homeFor(user);
           const back = from && from !== '/' && from.startsWith(home) ? from : home;
           navigate(back, { replace: true });

@@ -5,5 +5,6 @@ export const studentKeys = {
   bookings: (params) => [...studentKeys.bookingLists(), params],
   options: () => [...studentKeys.all, 'options'],
   profile: () => [...studentKeys.all, 'profile'],
+  session: (id) => [...studentKeys.all, 'session', id],
   availability: (request) => [...studentKeys.all, 'availability', request],
 };

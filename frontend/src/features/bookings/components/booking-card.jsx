@@ -2,16 +2,13 @@ import { Button } from '@/components/ui/button';
 import { CopyButton } from '@/components/ui/copy-button';
 import { Countdown } from '@/components/ui/countdown';
 import { CALENDAR_STATUSES, StatusBadge } from '@/components/ui/status-badge';
-import { formatRange } from '@/lib/format';
+import { formatRange, formatTime } from '@/lib/format';
 
-export function accessUrl(booking) {
-  if (!booking.access_host || !booking.access_port) return null;
-  return `http://${booking.access_host}:${booking.access_port}`;
-}
+import { useSession } from '../api/get-session';
 
 export function BookingCard({ booking, onCancel, cancelling }) {
   const cancellable = booking.actions?.includes('cancel');
-  const url = booking.status === 'active' ? accessUrl(booking) : null;
+  const running = booking.status === 'active';
   return (
     <li className="p-4 sm:px-5" aria-label={`Booking ${booking.id}`}>
       <div className="flex flex-wrap items-start justify-between gap-2">
@@ -48,20 +45,7 @@ export function BookingCard({ booking, onCancel, cancelling }) {
         </div>
       </div>
 
-      {url && (
-        <div className="mt-3 flex flex-wrap items-center gap-2 rounded-lg bg-emerald-50 px-3 py-2 text-sm ring-1 ring-emerald-200">
-          <span className="font-medium text-emerald-900">Your session:</span>
-          <a
-            href={url}
-            target="_blank"
-            rel="noreferrer"
-            className="font-mono text-emerald-800 underline underline-offset-2 hover:text-emerald-950 break-all"
-          >
-            {url}
-          </a>
-          <CopyButton text={url} label="Copy address" />
-        </div>
-      )}
+      {running && <SessionAccess booking={booking} />}
       {booking.status === 'rejected' && (
         <p className="mt-3 rounded-lg bg-rose-50 px-3 py-2 text-sm text-rose-900 ring-1 ring-rose-200">
           <span className="font-semibold">Rejected:</span>{' '}
@@ -95,4 +79,42 @@ function TimeHint({ booking }) {
     return <Countdown to={booking.start_time} prefix="starts in" pastLabel="starting now" />;
   }
   return null;
+}
+
+/** Connect (a new tab) for a web session, or host, port and password for another. */
+function SessionAccess({ booking }) {
+  const { data: session, isPending, isError } = useSession(booking.id);
+  const box =
+    'mt-3 flex flex-wrap items-center gap-2 rounded-lg bg-emerald-50 px-3 py-2 text-sm ring-1 ring-emerald-200';
+  if (isPending) return <p className={box}>Preparing your session link…</p>;
+  if (isError || !session || session.state !== 'running') {
+    return <p className={box}>Your session is starting; its link appears here in a moment.</p>;
+  }
+  if (session.connect_url) {
+    return (
+      <div className={box}>
+        <a
+          href={`/sessions/${booking.id}/`}
+          target="_blank"
+          rel="noopener"
+          className="inline-flex items-center rounded-md bg-emerald-600 px-3 py-1.5 font-semibold text-white hover:bg-emerald-700 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-emerald-600"
+        >
+          Connect
+        </a>
+        <span className="text-emerald-900">
+          {session.image} · until {formatTime(session.ends_at)}
+        </span>
+      </div>
+    );
+  }
+  const address = `${session.host}:${session.port}`;
+  return (
+    <div className={box}>
+      <span className="font-medium text-emerald-900">{session.image}:</span>
+      <span className="font-mono text-emerald-800 break-all">{address}</span>
+      <CopyButton text={address} label="Copy address" />
+      <CopyButton text={session.password} label="Copy password" />
+      <span className="text-emerald-900">until {formatTime(session.ends_at)}</span>
+    </div>
+  );
 }

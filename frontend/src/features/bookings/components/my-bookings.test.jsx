@@ -64,16 +64,46 @@ describe('my bookings', () => {
     expect(within(card(2)).getByText(/ends in/)).toHaveTextContent(/ends in 45m \d\ds/);
   });
 
-  test('an active session shows its address as a link with a copy button', async () => {
-    const { user } = setup([
-      booking(5, 'active', { access_host: 'node-a.lab', access_port: 32768 }),
-    ]);
-    const link = await screen.findByRole('link', { name: 'http://node-a.lab:32768' });
-    expect(link).toHaveAttribute('href', 'http://node-a.lab:32768');
-    await user.click(screen.getByRole('button', { name: 'Copy address http://node-a.lab:32768' }));
-    // user-event provides the clipboard in jsdom.
-    expect(await navigator.clipboard.readText()).toBe('http://node-a.lab:32768');
-    expect(await screen.findByText('Copied')).toBeInTheDocument();
+  test('an active web session offers Connect, through the session URL', async () => {
+    setup([booking(5, 'active')], {
+      'GET /student/bookings/5/session': {
+        booking_id: 5,
+        state: 'running',
+        image: 'Jupyter notebook',
+        http: true,
+        connect_url: 'http://node-a.lab:32768/sessions/5/?token=s3cret',
+        host: null,
+        port: null,
+        password: null,
+        starts_at: iso(Date.now() - HOUR),
+        ends_at: iso(Date.now() + HOUR),
+      },
+    });
+    const link = await screen.findByRole('link', { name: 'Connect' });
+    expect(link).toHaveAttribute('href', '/sessions/5/');
+    expect(link).toHaveAttribute('target', '_blank');
+    expect(within(card(5)).getByText(/Jupyter notebook · until/)).toBeInTheDocument();
+    expect(document.body.textContent).not.toContain('s3cret');
+  });
+
+  test('an active session that is not a web app shows its address and a password to copy', async () => {
+    const { user } = setup([booking(6, 'active')], {
+      'GET /student/bookings/6/session': {
+        booking_id: 6,
+        state: 'running',
+        image: 'SSH',
+        http: false,
+        connect_url: null,
+        host: 'node-a.lab',
+        port: 20022,
+        password: 'pw-123',
+        starts_at: iso(Date.now() - HOUR),
+        ends_at: iso(Date.now() + HOUR),
+      },
+    });
+    expect(await screen.findByText('node-a.lab:20022')).toBeInTheDocument();
+    await user.click(screen.getByRole('button', { name: /Copy password/ }));
+    expect(await navigator.clipboard.readText()).toBe('pw-123');
   });
 
   test('shows rejection and failure reasons', async () => {
