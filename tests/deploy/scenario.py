@@ -225,9 +225,10 @@ def main(env_file: str, containers_file: str | None = None) -> int:
         wait_for(f"{container} removed", lambda: not docker_containers(container), 30)
 
     with Check("after its end the session's URL says it ended"):
+        # (a Response of status 4xx is falsy: wait for its text)
         ended = wait_for("the ended page", lambda: (r := owner.get(session_url, timeout=10)).status_code == 410
-                         and r, 20)
-        assert "Ended" in ended.text
+                         and r.text, 20)
+        assert "Ended" in ended
 
     return finish()
 
