@@ -132,6 +132,18 @@ api.interceptors.response.use(
     const hadToken = Boolean(config.headers?.Authorization);
 
     if (apiError.status === 401 && !config._skipAuthRetry && hadToken) {
+      const current = tokens.access;
+      if (config.headers.Authorization !== `Bearer ${current}`) {
+        // Sent with a token that is no longer this browser's: the user signed out
+        // meanwhile (this session's end is already told), or another request
+        // renewed it (retry once with the new one).
+        if (!current || config._retried) throw apiError;
+        return api({
+          ...config,
+          _retried: true,
+          headers: { ...config.headers, Authorization: `Bearer ${current}` },
+        });
+      }
       if (apiError.code === 'account_disabled') {
         // An admin disabled the account: say so rather than "expired".
         endSession(apiError.message);

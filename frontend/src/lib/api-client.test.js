@@ -123,6 +123,25 @@ describe('api client token handling', () => {
     unsubscribe();
   });
 
+  test('a request answered after signing out does not end the session a second time', async () => {
+    let release;
+    server = (config) =>
+      new Promise((resolve) => {
+        release = () =>
+          resolve(reply(config, 401, { error: 'token_revoked', message: 'Revoked', details: {} }));
+      });
+    const ended = vi.fn();
+    const stop = onSessionEnd(ended);
+    const inFlight = api.get('/student/bookings');
+    await vi.waitFor(() => expect(release).toBeTypeOf('function'));
+    tokens.clear(); // signed out while the request was on its way
+    release();
+    await expect(inFlight).rejects.toMatchObject({ status: 401, code: 'token_revoked' });
+    stop();
+    expect(ended).not.toHaveBeenCalled();
+    expect(calls.filter((c) => c.url === '/auth/refresh')).toEqual([]);
+  });
+
   test('does not refresh twice when the retried request expires again', async () => {
     const ended = vi.fn();
     const unsubscribe = onSessionEnd(ended);
