@@ -55,6 +55,16 @@ export function NodeCard({ agent, onToggleMaintenance, toggling }) {
         >
           {formatRelative(agent.last_seen, now)}
         </dd>
+        <dt className="text-slate-500">Images</dt>
+        <dd className="min-w-0 text-slate-700">
+          {agent.images == null ? (
+            <span className="text-slate-400">not reported yet</span>
+          ) : agent.images.length === 0 ? (
+            <span className="text-amber-700">none present</span>
+          ) : (
+            <span className="font-mono break-all">{agent.images.join(', ')}</span>
+          )}
+        </dd>
       </dl>
 
       <div className="mt-3 space-y-2">

@@ -31,13 +31,19 @@ describe('nodes panel', () => {
     routeApi(api, {
       'GET /admin/agents': {
         items: [
-          agent(1, 'gpu-01'),
-          agent(2, 'cpu-02', { status: 'offline', last_health: null, last_seen: null }),
+          agent(1, 'gpu-01', { images: ['lab/jupyterlab:latest', 'lab/ssh:latest'] }),
+          agent(2, 'cpu-02', {
+            status: 'offline',
+            last_health: null,
+            last_seen: null,
+            images: null,
+          }),
         ],
       },
     });
     renderWithProviders(<NodesPanel />, { user: admin });
     const first = await screen.findByRole('listitem', { name: 'Node gpu-01' });
+    expect(within(first).getByText('lab/jupyterlab:latest, lab/ssh:latest')).toBeInTheDocument();
     expect(within(first).getByText('online')).toBeInTheDocument();
     expect(within(first).getByText('Healthy')).toBeInTheDocument();
     expect(within(first).getByText('5 min ago')).toBeInTheDocument();
@@ -50,6 +56,7 @@ describe('nodes panel', () => {
     expect(within(second).getByText('offline')).toBeInTheDocument();
     expect(within(second).getByText('No report yet')).toBeInTheDocument();
     expect(within(second).getByText('never')).toBeInTheDocument();
+    expect(within(second).getByText('not reported yet')).toBeInTheDocument();
     expect(screen.getByText('1 of 2 online')).toBeInTheDocument();
   });
 
