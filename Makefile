@@ -10,7 +10,7 @@ PY := $(VENV)/bin/python
 STAMPS := .make
 FRONTEND := frontend
 
-.PHONY: run test test-python test-frontend test-deploy venv frontend-deps frontend-build lint agent clean
+.PHONY: run test test-python test-frontend test-deploy venv frontend-deps frontend-build lint agent clean image-jupyterlab
 
 venv: $(STAMPS)/venv
 $(STAMPS)/venv: requirements.txt requirements-dev.txt
@@ -30,6 +30,10 @@ frontend-build: frontend-deps
 
 run: venv frontend-build
 	$(PY) -m controller.app
+
+# The lab/jupyterlab session image on the local engine (no registry; cached).
+image-jupyterlab: venv
+	bash deploy/images/jupyterlab/build.sh
 
 agent: venv
 	$(PY) -m agent.app

@@ -14,6 +14,7 @@ from pathlib import Path
 
 INSTANCE_DIR = Path(os.environ.get("INSTANCE_DIR", Path(__file__).resolve().parent.parent / "instance"))
 DEFAULT_SESSION_IMAGES = json.dumps([
+    {"name": "lab/jupyterlab:latest", "port": 8888, "label": "JupyterLab"},
     {"name": "jupyter/base-notebook:latest", "port": 8888, "label": "Jupyter notebook", "secret": "jupyter"},
     {"name": "lab/ssh:latest", "port": 22, "label": "SSH", "http": False, "secret": "password"},
 ])

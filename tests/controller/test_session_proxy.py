@@ -9,6 +9,7 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from datetime import timedelta
 from pathlib import Path
 
@@ -19,11 +20,11 @@ from websockets.sync.client import connect
 from websockets.sync.server import serve
 
 from controller.extensions import db
-from controller.models import Booking
+from controller.models import Booking, utcnow
 from controller.services import bookings, lifecycle
 from tests.controller.conftest import PASSWORD
 from tests.controller.helpers import start_now
-from tests.processes import free_port, wait_http
+from tests.processes import AgentProcess, free_port, wait_http
 
 TRAEFIK = Path(sys.executable).with_name("traefik")
 PROXY_TOKEN = "proxy-token-for-tests-0123456789"
@@ -198,3 +199,80 @@ def test_without_the_proxy_the_owner_is_sent_straight_to_the_node(app, client, f
                 json={"refresh_token": login.get_json()["refresh_token"]})
     assert client.get(f"/sessions/{booking.id}/").status_code == 302  # back to the login page
     assert client.get(f"/sessions/{booking.id}/").headers["Location"].startswith("/login")
+
+
+# --- JupyterLab, for real ------------------------------------------------
+
+JUPYTERLAB = "lab/jupyterlab:latest"
+BUILD = Path(__file__).resolve().parents[2] / "deploy" / "images" / "jupyterlab" / "build.sh"
+
+
+@pytest.fixture(scope="module")
+def jupyterlab_agent(docker_client):
+    """An agent allowed to run lab/jupyterlab, which is built here if needed
+    (deploy/images/jupyterlab/build.sh: no registry; cached)."""
+    subprocess.run(["bash", str(BUILD)], check=True, timeout=900)
+    agent = AgentProcess(JUPYTERLAB)
+    yield agent
+    agent.stop()
+
+
+def run_6_times_7(base: str, cookie: str) -> str:
+    """Start a kernel through the proxy and evaluate 6*7 over its WebSocket."""
+    kernel = requests.post(f"{base}api/kernels", headers={"Cookie": cookie}, json={"name": "python3"},
+                           timeout=60)
+    assert kernel.status_code == 201, kernel.text[:300]
+    channels = f"{base.replace('http', 'ws', 1)}api/kernels/{kernel.json()['id']}/channels"
+    msg_id = uuid.uuid4().hex
+    request = {"header": {"msg_id": msg_id, "username": "student", "session": uuid.uuid4().hex,
+                          "msg_type": "execute_request", "version": "5.3"},
+               "parent_header": {}, "metadata": {}, "channel": "shell",
+               "content": {"code": "6*7", "silent": False}}
+    with connect(channels, additional_headers={"Cookie": cookie}, open_timeout=30) as channel:
+        channel.send(json.dumps(request))
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            message = json.loads(channel.recv(timeout=60))
+            if message.get("parent_header", {}).get("msg_id") == msg_id and message["msg_type"] == "execute_result":
+                return message["content"]["data"]["text/plain"]
+    raise AssertionError("no execute_result")
+
+
+def test_jupyterlab_opens_for_its_owner_through_the_proxy_and_runs_a_kernel(
+        app, traefik, factory, jupyterlab_agent, docker_client, capsys):
+    front, _ = traefik
+    app.config.update(SESSION_IMAGES=[{"name": JUPYTERLAB, "port": 8888, "label": "JupyterLab"}],
+                      START_RETRY_BASE_SECONDS=0.2, AGENT_TIMEOUT_SECONDS=30)
+    node = factory.agent(name="jupyter-node", url=jupyterlab_agent.url, token=jupyterlab_agent.token,
+                         cpu_cores=2, memory_gb=4)
+    start = utcnow() + timedelta(seconds=1)
+    booking = factory.booking(factory.user(), status="approved", agent_id=node.id, image=JUPYTERLAB,
+                              cpu_cores=1, memory_gb=1, start_time=start, end_time=start + timedelta(minutes=5))
+    try:
+        while utcnow() < start:
+            time.sleep(0.05)
+        deadline = time.monotonic() + 60
+        while db.session.get(Booking, booking.id).status != "active" and time.monotonic() < deadline:
+            lifecycle.tick()
+            db.session.expire_all()
+        running_at = utcnow()
+        owner = signed_in(front, db.session.get(Booking, booking.id).user)
+        lab = eventually(lambda: owner.get(f"{front}/sessions/{booking.id}/lab", timeout=10),
+                         lambda r: r.status_code == 200 and "JupyterLab" in r.text, timeout=60)
+        answered_at = utcnow()
+        assert lab.status_code == 200 and "JupyterLab" in lab.text
+        cookie = "; ".join(f"{c.name}={c.value}" for c in owner.cookies if c.path == "/sessions/")
+        assert run_6_times_7(f"{front}/sessions/{booking.id}/", cookie) == "42"
+        with capsys.disabled():
+            print(f"\n    JupyterLab session {booking.id}: running {(running_at - start).total_seconds():.2f} s"
+                  f" and answering through Traefik {(answered_at - start).total_seconds():.2f} s after its start time")
+
+        other = signed_in(front, factory.user())
+        assert other.get(f"{front}/sessions/{booking.id}/lab", timeout=10).status_code == 403
+        assert requests.get(f"{front}/sessions/{booking.id}/api/status", timeout=10,
+                            allow_redirects=False).status_code == 302
+    finally:
+        db.session.expire_all()
+        name = db.session.get(Booking, booking.id).container_name or f"booking-{booking.id}"
+        for container in docker_client.containers.list(all=True, filters={"name": f"^/{name}$"}):
+            container.remove(force=True)
