@@ -118,14 +118,15 @@ def _validate_request(need: Resources, memory_gb: float, image: str, tags: list[
         errors["image"] = ["Not one of the lab's images."]
     if errors:
         raise ValidationFailed("The booking asks for what the lab cannot give.", errors)
-    if not placement.could_ever_fit(need, tags, None):
+    holders = placement.nodes_big_enough(need, tags)
+    if not holders:
         with_tags = f" with the tags {', '.join(tags)}" if tags else ""
         raise ValidationFailed(
             f"No single node{with_tags} has {need.cpu_cores} cores, {need.memory_mib / 1024:g} GB"
             f" and {need.gpu_count} GPUs at once; ask for less of one of them.",
             {"_schema": ["No single node can hold the whole request."]},
         )
-    if not placement.could_ever_fit(need, tags, image):
+    if not any(placement.has_image(node, image) for node in holders):
         raise ValidationFailed(
             f"No node that could hold this booking has the image {image}.",
             {"image": ["Not present on any node that could hold this booking; choose another."]},

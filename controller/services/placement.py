@@ -274,14 +274,18 @@ def first_overbooked_instant(agent: Agent, since: datetime) -> datetime | None:
                  if not usage.within(total)), None)
 
 
-def could_ever_fit(need: Resources, required_tags: Iterable[str] = (), image: str | None = None) -> bool:
-    """Whether some registered node carrying these tags (and the image, when
-    one is named) is big enough for `need` on its own, whatever it holds now
-    or its status."""
+def nodes_big_enough(need: Resources, required_tags: Iterable[str] = ()) -> list[Agent]:
+    """The registered nodes carrying these tags that are big enough for
+    `need` on their own, whatever they hold now or their status."""
     nodes = db.session.scalars(db.select(Agent).where(
         Agent.cpu_cores >= need.cpu_cores, Agent.gpu_count >= need.gpu_count))
-    return any(need.within(Resources.of(node)) and set(required_tags) <= set(node.tags or [])
-               and has_image(node, image) for node in nodes)
+    return [node for node in nodes
+            if need.within(Resources.of(node)) and set(required_tags) <= set(node.tags or [])]
+
+
+def could_ever_fit(need: Resources, required_tags: Iterable[str] = (), image: str | None = None) -> bool:
+    """Whether some node of `nodes_big_enough` has the image (when one is named)."""
+    return any(has_image(node, image) for node in nodes_big_enough(need, required_tags))
 
 
 def image_availability(images: Iterable[str]) -> dict[str, str | None]:

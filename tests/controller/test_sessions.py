@@ -73,6 +73,6 @@ def test_behind_the_proxy_the_link_goes_through_the_lab_front_door(app, client, 
                                                                    student_headers, node):
     app.config.update(SESSION_PROXY="traefik", PUBLIC_URL="https://lab.example")
     booking = factory.booking(student, status="active", agent_id=node.id, session_secret="tok",
-                              access_host="10.0.0.5", access_port=20001, start_in=-timedelta(minutes=5))
+                              access_host="127.0.0.5", access_port=20001, start_in=-timedelta(minutes=5))
     body = client.get(f"/api/student/bookings/{booking.id}/session", headers=student_headers).get_json()
     assert body["connect_url"] == f"https://lab.example/sessions/{booking.id}/"  # no secret in the URL
