@@ -36,8 +36,8 @@ def new_secret() -> str:
 def image_spec(name: str) -> dict:
     """The `SESSION_IMAGES` entry of an image; an image no longer listed is
     treated as a plain HTTP app on no port."""
-    entry = next((i for i in bookings.session_images() if i["name"] == name), None)
-    return session_image(entry) if entry else session_image({"name": name})
+    listed = next((i for i in bookings.session_images() if i["name"] == name), None)
+    return listed or session_image({"name": name})
 
 
 def base_url(booking: Booking, image: dict) -> str:
