@@ -14,7 +14,8 @@ export const REPO = resolve(FRONTEND, '..');
 export const SCREENSHOTS = join(REPO, 'test-artifacts', 'screenshots');
 export const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const PYTHON = join(REPO, '.venv', 'bin', 'python');
-const DB_NAME = process.env.E2E_DB_NAME || 'booking_e2e';
+// One database per run (runs may overlap on a shared machine); dropped at stop.
+const DB_NAME = process.env.E2E_DB_NAME || `booking_e2e_${process.pid}`;
 export const ADMIN = { username: 'admin', password: 'e2e-admin-pass-123' };
 
 /** What is missing for the end-to-end run, or null. */
@@ -98,6 +99,11 @@ export async function startController() {
     const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
     await exited;
     clearTimeout(timer);
+    try {
+      psql(`DROP DATABASE IF EXISTS ${DB_NAME} WITH (FORCE)`);
+    } catch {
+      // left for the next run's DROP
+    }
   };
   try {
     await waitForHealth(base, child);
