@@ -60,8 +60,9 @@ async function waitForHealth(base, child, timeoutMs = 60_000) {
   throw new Error('controller did not become healthy in time');
 }
 
-/** Start the controller; returns {base, stop, api}. */
-export async function startController() {
+/** Start the controller; returns {base, stop, api}. `env` overrides the
+ * defaults (e.g. the embedded default's local agent and scheduler). */
+export async function startController({ env = {} } = {}) {
   if (!existsSync(join(FRONTEND, 'dist', 'index.html'))) {
     execFileSync('npm', ['run', 'build'], { cwd: FRONTEND, stdio: 'inherit' });
   }
@@ -87,6 +88,7 @@ export async function startController() {
       LOG_JSON: 'false',
       REDIS_URL: '',
       LOCAL_AGENT: 'false',
+      ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -167,6 +169,8 @@ export async function openBrowser({ viewport = { width: 1280, height: 800 }, tim
   };
   return { context, page, close, problems };
 }
+
+export { freePort };
 
 export async function screenshot(page, name) {
   mkdirSync(SCREENSHOTS, { recursive: true });

@@ -10,11 +10,24 @@ export async function getMyBookings({ status, page = 1, perPage = 10 } = {}) {
   return data;
 }
 
+const SOON_MS = 90_000;
+export const FAST_POLL_MS = 3_000;
+
+/** How often to refresh the list: every few seconds while one of its bookings is
+ * about to start or end (so Connect appears and goes without a reload), else POLL_MS. */
+export function bookingsPollMs(items = [], now = Date.now()) {
+  const near = (iso) => Math.abs(new Date(iso).getTime() - now) < SOON_MS;
+  const changing = items.some(
+    (b) => (b.status === 'approved' && near(b.start_time)) || (b.status === 'active' && near(b.end_time)),
+  );
+  return changing ? FAST_POLL_MS : POLL_MS;
+}
+
 export const myBookingsQuery = (params) =>
   queryOptions({
     queryKey: studentKeys.bookings(params),
     queryFn: () => getMyBookings(params),
-    refetchInterval: POLL_MS,
+    refetchInterval: (query) => bookingsPollMs(query.state.data?.items),
     placeholderData: keepPreviousData,
   });
 

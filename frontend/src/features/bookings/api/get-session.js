@@ -13,6 +13,8 @@ export const sessionQuery = (id) =>
     queryKey: studentKeys.session(id),
     queryFn: () => getSession(id),
     staleTime: 30_000,
+    // A session still starting (its route not up yet) is asked again shortly.
+    refetchInterval: (query) => (query.state.data?.state === 'running' ? false : 2_000),
     meta: { silent: true },
   });
 
