@@ -18,7 +18,9 @@ export const FAST_POLL_MS = 3_000;
 export function bookingsPollMs(items = [], now = Date.now()) {
   const near = (iso) => Math.abs(new Date(iso).getTime() - now) < SOON_MS;
   const changing = items.some(
-    (b) => (b.status === 'approved' && near(b.start_time)) || (b.status === 'active' && near(b.end_time)),
+    (b) =>
+      (b.status === 'approved' && near(b.start_time)) ||
+      (b.status === 'active' && near(b.end_time)),
   );
   return changing ? FAST_POLL_MS : POLL_MS;
 }

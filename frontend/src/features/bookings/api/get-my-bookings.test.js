@@ -7,21 +7,21 @@ const at = (seconds) => new Date(now + seconds * 1000).toISOString();
 
 describe('bookingsPollMs', () => {
   it('polls fast while an approved booking is about to start', () => {
-    expect(bookingsPollMs([{ status: 'approved', start_time: at(30), end_time: at(3600) }], now)).toBe(
-      FAST_POLL_MS,
-    );
+    expect(
+      bookingsPollMs([{ status: 'approved', start_time: at(30), end_time: at(3600) }], now),
+    ).toBe(FAST_POLL_MS);
   });
 
   it('polls fast while an approved booking is due but not active yet', () => {
-    expect(bookingsPollMs([{ status: 'approved', start_time: at(-20), end_time: at(3600) }], now)).toBe(
-      FAST_POLL_MS,
-    );
+    expect(
+      bookingsPollMs([{ status: 'approved', start_time: at(-20), end_time: at(3600) }], now),
+    ).toBe(FAST_POLL_MS);
   });
 
   it('polls fast while an active booking is about to end', () => {
-    expect(bookingsPollMs([{ status: 'active', start_time: at(-3600), end_time: at(45) }], now)).toBe(
-      FAST_POLL_MS,
-    );
+    expect(
+      bookingsPollMs([{ status: 'active', start_time: at(-3600), end_time: at(45) }], now),
+    ).toBe(FAST_POLL_MS);
   });
 
   it('polls slowly when nothing is about to change', () => {
