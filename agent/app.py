@@ -110,7 +110,8 @@ def _register_routes(app: Flask) -> None:
 
     @app.post("/start_container")
     def start_container():
-        """Start (or return) the container of a booking with the booked limits."""
+        """Start (or return) the container of a booking with the booked limits;
+        with `prepare`, make it ahead of the start, paused."""
         schema = StartContainerSchema(max_cpu_cores=config.max_cpu_cores, max_memory_gb=config.max_memory_gb)
         data = _load(schema, _json_object())
         spec = SessionSpec(
@@ -123,7 +124,7 @@ def _register_routes(app: Flask) -> None:
             command=tuple(data["command"]) if data["command"] else None,
             env=data["env"],
         )
-        container, created = _runtime().start(spec)
+        container, created = _runtime().start(spec, prepare=data["prepare"])
         return jsonify(dict(container, created=created)), 201 if created else 200
 
     @app.post("/stop_container/<name>")

@@ -24,6 +24,7 @@ import socket
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import docker
@@ -172,6 +173,9 @@ class DockerRuntime:
         self._client: docker.DockerClient | None = None
         self._client_lock = threading.Lock()
         self._alloc_lock = threading.Lock()
+        # One lock per booking: its prepare, start and restart never interleave.
+        self._booking_locks: dict[str, threading.Lock] = {}
+        self._booking_locks_guard = threading.Lock()
 
     # ----- the one place that talks to Docker -------------------------------
 
@@ -304,14 +308,22 @@ class DockerRuntime:
 
     # ----- start ---------------------------------------------------------------
 
-    def start(self, spec: SessionSpec) -> tuple[dict, bool]:
+    def start(self, spec: SessionSpec, *, prepare: bool = False) -> tuple[dict, bool]:
         """Make the booking's container run; return (description, created).
 
-        Idempotent: if `booking-<id>` exists, is managed and was started with
-        the same spec, it is returned as is when running, and started again
-        in place (same container, files, port and GPUs) when it had exited;
-        a dead container is replaced. Otherwise a new container is created with
-        the booked limits, hardened, on a free host port and free GPUs.
+        Idempotent: if `booking-<id>` exists, is managed and was made with
+        the same spec, it is returned as is when running, unpaused when it was
+        prepared, and started again in place (same container, files, port and
+        GPUs) when it had exited; a dead container is replaced. Otherwise a
+        new container is created with the booked limits, hardened, on a free
+        host port and free GPUs.
+
+        With `prepare`, the container is made ahead of the booking's start:
+        created, started and at once paused (frozen, holding its port, GPUs
+        and secret), so that the start is only an unpause. A prepare never
+        pauses a container that already runs, and repeating it is harmless.
+        Calls for one booking are serialised, so a start that arrives while
+        its prepare is in flight waits for it and then unpauses.
 
         Raises ImageNotAllowed, ImageNotPresent, NameConflict (an unmanaged
         container holds the name), BookingConflict (same booking, other spec),
@@ -322,6 +334,24 @@ class DockerRuntime:
                 f"Image {spec.image!r} is not on this node's allow-list.",
                 {"image": spec.image, "allowlist": list(self.config.image_allowlist)},
             )
+        with self._booking_lock(spec.name):
+            # The common case of a prepared session allocates nothing, so it
+            # does not wait for the allocation lock other bookings hold.
+            existing = self.inspect(spec.name)
+            if existing is not None:
+                adopted = self._adopt(existing, spec, prepare)
+                if adopted is not None:
+                    return adopted, False
+            return self._create_and_start(spec, prepare)
+
+    @contextmanager
+    def _booking_lock(self, name: str):
+        with self._booking_locks_guard:
+            lock = self._booking_locks.setdefault(name, threading.Lock())
+        with lock:
+            yield
+
+    def _create_and_start(self, spec: SessionSpec, prepare: bool) -> tuple[dict, bool]:
         tried: set[int] = set()
         for _attempt in range(_START_ATTEMPTS):
             # Choosing a port and GPUs and creating the container happen under
@@ -330,7 +360,7 @@ class DockerRuntime:
             with self._alloc_lock:
                 existing = self.inspect(spec.name)
                 if existing is not None:
-                    adopted = self._adopt(existing, spec)
+                    adopted = self._adopt(existing, spec, prepare)
                     if adopted is not None:
                         return adopted, False
                 if not self.image_status(spec.image)["present"]:
@@ -354,7 +384,7 @@ class DockerRuntime:
                     existing = self.inspect(spec.name)
                     if existing is None:
                         raise
-                    adopted = self._adopt(existing, spec)
+                    adopted = self._adopt(existing, spec, prepare)
                     if adopted is None:
                         raise
                     return adopted, False
@@ -368,11 +398,20 @@ class DockerRuntime:
                     tried.add(host_port)
                     continue
                 raise
+            if prepare:
+                try:
+                    self._docker("pause", container_id)
+                except DockerConflict:
+                    pass  # its process already exited: the start will run it again
             return self.describe(self.inspect(container_id) or {"Id": container_id}), True
         raise NoFreePort("Could not bind a host port after several attempts.", {"tried": sorted(tried)})
 
-    def _adopt(self, attrs: dict, spec: SessionSpec) -> dict | None:
-        """Reuse the booking's existing container, or return None when it was removed."""
+    def _adopt(self, attrs: dict, spec: SessionSpec, prepare: bool = False) -> dict | None:
+        """Reuse the booking's existing container, or return None when it was removed.
+
+        A start unpauses a prepared container and starts a created or exited
+        one; a prepare leaves any container that exists as it is.
+        """
         if not self.is_managed(attrs):
             raise NameConflict(
                 f"A container named {spec.name!r} exists and is not managed by the agent;"
@@ -387,21 +426,24 @@ class DockerRuntime:
             )
         state = attrs.get("State") or {}
         status = state.get("Status")
-        if status == "running" and not state.get("Paused"):
-            return self.describe(attrs)
-        if status == "paused" or state.get("Paused"):
-            self._docker("unpause", attrs["Id"])
-        elif status in ("created", "exited"):
-            log.info("restarting exited container %s in place", spec.name)
-            try:
-                self._docker("start", attrs["Id"])
-            except DockerConflict:
-                pass  # started concurrently: already in the wanted state
-        elif status == "restarting":
-            pass
-        else:  # dead or being removed: start afresh
+        if status in ("dead", "removing"):  # start afresh
             self._remove_quietly(attrs["Id"])
             return None
+        if prepare or (status == "running" and not state.get("Paused")) or status == "restarting":
+            return self.describe(attrs)
+        if status == "paused" or state.get("Paused"):
+            try:
+                self._docker("unpause", attrs["Id"])
+            except DockerConflict:
+                pass  # unpaused meanwhile: already in the wanted state
+            # Running now: describe it without another round trip to the engine.
+            return self.describe({**attrs, "State": {**state, "Status": "running", "Running": True,
+                                                     "Paused": False}})
+        log.info("starting %s container %s in place", status, spec.name)
+        try:
+            self._docker("start", attrs["Id"])
+        except DockerConflict:
+            pass  # started concurrently: already in the wanted state
         fresh = self.inspect(attrs["Id"])
         if fresh is None:
             return None
@@ -497,7 +539,10 @@ class DockerRuntime:
                 {"name": name},
             )
         container_id = attrs["Id"]
-        was_running = bool((attrs.get("State") or {}).get("Running"))
+        state = attrs.get("State") or {}
+        # A prepared (paused) container never ran its session: removing it
+        # with force is its stop, as a frozen process cannot take SIGTERM.
+        was_running = bool(state.get("Running")) and not state.get("Paused")
         try:
             if was_running:
                 self._docker("stop", container_id, timeout=timeout)
@@ -543,6 +588,9 @@ class DockerRuntime:
             "booking_id": labels.get(BOOKING_LABEL),
             "image": config.get("Image"),
             "status": state.get("Status"),
+            # Made ahead of its start and not started yet (the agent pauses
+            # containers only when it prepares them).
+            "prepared": state.get("Status") in ("created", "paused"),
             "exit_code": state.get("ExitCode") if state.get("Status") == "exited" else None,
             "oom_killed": bool(state.get("OOMKilled")),
             "created_at": attrs.get("Created"),

@@ -91,6 +91,8 @@ class StartContainerSchema(Schema):
         load_default=dict,
         validate=validate.Length(max=64),
     )
+    # Make the container ahead of the booking's start, paused; the start unpauses it.
+    prepare = fields.Boolean(load_default=False, truthy={True}, falsy={False})
 
     def __init__(self, *, max_cpu_cores: float, max_memory_gb: float, **kwargs):
         super().__init__(**kwargs)
