@@ -168,6 +168,9 @@ class Config:
         self.AGENT_TIMEOUT_SECONDS = env_float("AGENT_TIMEOUT_SECONDS", 10)
         self.AGENT_STOP_TIMEOUT_SECONDS = env_int("AGENT_STOP_TIMEOUT_SECONDS", 10)
         self.LIFECYCLE_WORKERS = env_int("LIFECYCLE_WORKERS", 8)
+        # Make each session's container this long before its start (paused, so
+        # the start is only an unpause); 0 turns preparing off.
+        self.SESSION_PREPARE_SECONDS = env_float("SESSION_PREPARE_SECONDS", 30)
         # The Postgres advisory lock key that elects the one scheduler leader.
         self.SCHEDULER_LOCK_KEY = env_int("SCHEDULER_LOCK_KEY", 72_001)
         self.SCHEDULER_ELECTION_SECONDS = env_float("SCHEDULER_ELECTION_SECONDS", 3)

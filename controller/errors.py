@@ -8,6 +8,7 @@ traceback and answered with a bare 500 that leaks nothing.
 
 import logging
 
+import marshmallow as ma
 from flask import jsonify
 from flask_smorest import Api
 from sqlalchemy.exc import DisconnectionError, OperationalError
@@ -112,8 +113,25 @@ def flatten_field_errors(messages) -> dict:
     return fields
 
 
+class ErrorSchema(ma.Schema):
+    """The body of every error response (documentation only: see `error_response`)."""
+
+    class Meta:
+        unknown = ma.RAISE  # documented with additionalProperties: false
+
+    error = ma.fields.String(required=True, metadata={"description": "A stable code, e.g. capacity_exceeded"})
+    message = ma.fields.String(required=True, metadata={"description": "A sentence for a person"})
+    details = ma.fields.Dict(required=True,
+                             metadata={"description": "Per-field messages or facts; may be {}"})
+
+
 class ApiWithJsonErrors(Api):
-    """flask-smorest's Api answering HTTP errors in the project's error shape."""
+    """flask-smorest's Api answering HTTP errors in the project's error shape,
+    and documenting that shape. No catch-all `default` response: each
+    operation lists the statuses it answers (see `controller.routes.Blueprint`)."""
+
+    ERROR_SCHEMA = ErrorSchema
+    DEFAULT_ERROR_RESPONSE_NAME = None
 
     def handle_http_exception(self, error: HTTPException):
         data = getattr(error, "data", None) or {}

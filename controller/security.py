@@ -84,9 +84,24 @@ def proxy_cookie_user() -> User | None:
     return user if user is not None and user.is_active else None
 
 
+# Which credential a view needs, read by `controller.routes.Blueprint` to
+# document the operation's security and its 401/403 answers.
+AUTH_ATTRIBUTE = "api_auth"
+
+
+def _mark(view, auth: str):
+    setattr(view, AUTH_ATTRIBUTE, auth)
+    return view
+
+
 def login_required(fn):
-    """Any active, logged-in user."""
-    return jwt_required()(fn)
+    """Any active, logged-in user (an access token)."""
+    return _mark(jwt_required()(fn), "user")
+
+
+def refresh_token_required(fn):
+    """A valid refresh token as the bearer."""
+    return _mark(jwt_required(refresh=True)(fn), "refresh")
 
 
 def admin_required(fn):
@@ -99,7 +114,7 @@ def admin_required(fn):
             raise Forbidden("Admins only.")
         return fn(*args, **kwargs)
 
-    return wrapper
+    return _mark(wrapper, "admin")
 
 
 def init_jwt_callbacks() -> None:

@@ -1,7 +1,7 @@
 """Accounts and tokens: register, login, refresh, logout, me."""
 
 from flask import current_app, request
-from flask_jwt_extended import current_user, decode_token, get_jwt, jwt_required
+from flask_jwt_extended import current_user, decode_token, get_jwt
 from flask_limiter.util import get_remote_address
 from jwt.exceptions import PyJWTError
 
@@ -17,7 +17,13 @@ from controller.schemas import (
     TokenPairSchema,
     UserSchema,
 )
-from controller.security import clear_proxy_cookie, issue_tokens, login_required, set_proxy_cookie
+from controller.security import (
+    clear_proxy_cookie,
+    issue_tokens,
+    login_required,
+    refresh_token_required,
+    set_proxy_cookie,
+)
 from controller.services import accounts, tokens
 
 blp = Blueprint("auth", __name__, url_prefix="/api/auth", description="Accounts and tokens")
@@ -38,6 +44,7 @@ def username_key() -> str:
 
 
 @blp.route("/register", methods=["POST"])
+@blp.raises(429)
 @limiter.limit(register_rate_limit, key_func=get_remote_address, scope="register-ip")
 @blp.arguments(RegisterSchema)
 @blp.response(201, TokenPairSchema)
@@ -48,6 +55,7 @@ def register(args):
 
 
 @blp.route("/login", methods=["POST"])
+@blp.raises(401, 429)
 @limiter.limit(login_rate_limit, key_func=get_remote_address, scope="login-ip")
 @limiter.limit(login_rate_limit, key_func=username_key, scope="login-username")
 @blp.arguments(LoginSchema)
@@ -59,7 +67,7 @@ def login(args):
 
 
 @blp.route("/refresh", methods=["POST"])
-@jwt_required(refresh=True)
+@refresh_token_required
 @blp.response(200, AccessTokenSchema)
 def refresh():
     """A new access token, given a refresh token as the bearer (the session
