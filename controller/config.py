@@ -193,5 +193,4 @@ class Config:
                     "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
                 }
             },
-            "security": [{"bearerAuth": []}],
         }
