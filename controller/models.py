@@ -17,6 +17,7 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -155,6 +156,8 @@ class Booking(TimestampMixin, db.Model):
     # The session's secret, made afresh when the booking starts; shown to its
     # owner (and to admins, audited), never logged or put in an audit row.
     session_secret: Mapped[str | None] = mapped_column(String(64))
+    # Pinned by an admin to its node: repacking never moves it (see placement).
+    pinned: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False, server_default=false())
     approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Lifecycle bookkeeping: start and stop retries, each with its own count

@@ -209,6 +209,8 @@ class AdminBookingSchema(StudentBookingSchema):
     admin_notes = fields.String(allow_none=True)
     approved_by = fields.Function(lambda b: b.approved_by.username if b.approved_by else None)
     container_id = fields.String(allow_none=True)
+    pinned = fields.Boolean(metadata={
+        "description": "Pinned to its node by an admin (or approved onto a named node): never repacked."})
     at_risk = fields.Method("get_at_risk", metadata={
         "type": "boolean",
         "description": "An approved booking whose node will not run it unless an admin acts."})
@@ -295,6 +297,10 @@ class UserQuerySchema(PageArgsSchema):
 class ApproveSchema(Schema):
     agent_id = StrictInteger(load_default=None, allow_none=True)
     notes = TrimmedString(load_default=None, allow_none=True, validate=validate.Length(max=1000))
+
+
+class PinSchema(Schema):
+    pinned = StrictBoolean(required=True)
 
 
 class RejectSchema(Schema):

@@ -20,6 +20,7 @@ from controller.schemas import (
     BulkResultsSchema,
     BulkSchema,
     ExtendSchema,
+    PinSchema,
     RejectSchema,
     SchedulerStatusSchema,
     SessionSchema,
@@ -67,8 +68,17 @@ def get_session(booking_id):
 @blp.arguments(ApproveSchema)
 @blp.response(200, AdminBookingSchema)
 def approve(args, booking_id):
-    """Approve onto the least loaded fitting node, or onto `agent_id`."""
+    """Approve onto a node by the placement policy (repacking if need be), or onto `agent_id` (pins it)."""
     return bookings.approve(booking_id, current_user, args["agent_id"], args["notes"])
+
+
+@blp.route("/bookings/<int:booking_id>/pin", methods=["POST"])
+@admin_required
+@blp.arguments(PinSchema)
+@blp.response(200, AdminBookingSchema)
+def pin(args, booking_id):
+    """Pin a booking to its node so repacking never moves it, or unpin it."""
+    return bookings.pin(booking_id, current_user, args["pinned"])
 
 
 @blp.route("/reject/<int:booking_id>", methods=["POST"])

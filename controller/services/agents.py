@@ -7,7 +7,7 @@ from sqlalchemy import func
 from controller.errors import CapacityExceeded, Conflict
 from controller.extensions import db
 from controller.models import Agent, AgentStatus, User, utcnow
-from controller.services import audit, placement
+from controller.services import audit, bookings, placement
 from controller.services.placement import Resources
 from controller.services.queries import get_or_404
 
@@ -63,7 +63,12 @@ def update_agent(agent_id: int, actor: User | None, **fields) -> Agent:
     itself). Shrinking it below what its bookings hold from now on is refused
     (CapacityExceeded) rather than silently over-booking it."""
     with placement.capacity_transaction():
-        (agent,) = placement.lock_agents([get_agent(agent_id).id])
+        agent_id = get_agent(agent_id).id
+        into_maintenance = fields.get("status") == AgentStatus.MAINTENANCE
+        # Going into maintenance moves its future bookings, so every node they
+        # may move to is locked too, in one pass in id order.
+        usable = placement.lock_usable_agents(also=agent_id) if into_maintenance else []
+        (agent,) = [a for a in usable if a.id == agent_id] or placement.lock_agents([agent_id])
         if "name" in fields:
             _ensure_name_free(fields["name"], agent.id)
         before = _snapshot(agent)
@@ -78,6 +83,8 @@ def update_agent(agent_id: int, actor: User | None, **fields) -> Agent:
         after = _snapshot(agent)
         if after != before:
             audit.record("agent", agent.id, "updated", actor.id if actor else None, before, after)
+        if into_maintenance and before["status"] != AgentStatus.MAINTENANCE:
+            bookings.evacuate(agent, usable, actor.id if actor else None)
         db.session.commit()
     agent.usage_now = placement.usage_at(utcnow()).get(agent.id, Resources())
     return agent
@@ -85,5 +92,6 @@ def update_agent(agent_id: int, actor: User | None, **fields) -> Agent:
 
 def set_status(agent_id: int, admin: User, status: str) -> Agent:
     """Set a node online, offline or in maintenance (no new approvals land on
-    a node in maintenance; its approved bookings show as at risk)."""
+    a node in maintenance; its future bookings that may move go to other
+    nodes, repacking if need be; those that cannot show as at risk)."""
     return update_agent(agent_id, admin, status=status)

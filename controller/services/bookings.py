@@ -286,18 +286,40 @@ def admin_bookings(*, status: list[str] | None = None, user_id: int | None = Non
     return paginate(stmt, page, per_page)
 
 
+def apply_moves(plan: placement.Repacked, for_what: str, by: Actor, actor_id: int | None) -> None:
+    """Move the bookings of a repacking plan through the workflow, each
+    audited as "moved from node-a to node-c to make room for …"."""
+    for moved, source, target in plan.moves:
+        workflow.apply(moved, "move", by, actor_id, agent_id=target.id,
+                       note=f"moved from {source.name} to {target.name} to make room for {for_what}")
+
+
+def _no_room(message: str, plan: placement.Repacked | None, details: dict) -> CapacityExceeded:
+    if plan is not None and plan.gave_up:
+        limit = current_app.config["REPACK_TIME_LIMIT_MS"]
+        message += f" Repacking gave up after {limit} ms without finding room; try again or pick a node."
+    details["repack"] = ("gave_up" if plan.gave_up else "no_room") if plan is not None else "not_tried"
+    return CapacityExceeded(message, details)
+
+
 def approve(booking_id: int, admin: User, agent_id: int | None = None,
             notes: str | None = None) -> Booking:
     """Approve a pending booking onto a node, automatically or onto `agent_id`.
 
-    The automatic choice is the placement policy's (`placement.place`).
+    The automatic choice is the placement policy's (`placement.place`); when
+    no node fits as things stand, approved bookings that have not started are
+    moved to make room (`placement.repack_for`, audited per booking), with
+    every usable node locked in id order. Approving onto a named node pins
+    the booking there (repacking never moves it); that node is not repacked.
     Raises NotFound, InvalidTransition, CapacityExceeded when no node fits at
-    every instant of the window, Conflict for an unusable node, Busy on lock
-    timeout."""
+    every instant of the window (details.repack says whether repacking found
+    no room or gave up at its time limit), Conflict for an unusable node,
+    Busy on lock timeout."""
     with placement.capacity_transaction():
         booking = locked_booking(booking_id)
         workflow.check(booking, "approve", Actor.ADMIN)
         need = Resources.of(booking)
+        plan = None
         if agent_id is not None:
             if db.session.get(Agent, agent_id) is None:
                 raise NotFound("No such node.", {"agent_id": agent_id})
@@ -310,22 +332,72 @@ def approve(booking_id: int, admin: User, agent_id: int | None = None,
                 raise Conflict(f"Node {node.name} does not have the image {booking.image}.",
                                {"agent_id": agent_id, "image": booking.image})
         else:
-            candidates = placement.lock_eligible_agents(booking.required_tags or [], booking.image)
+            usable = placement.lock_usable_agents()
+            tags = booking.required_tags or []
+            candidates = [a for a in usable if placement.eligible(a, tags, booking.image)]
         placements = placement.place(candidates, need, booking.start_time, booking.end_time)
-        if not placements or not placements[0].fits:
-            raise CapacityExceeded(
+        target = placements[0].agent if placements and placements[0].fits else None
+        if target is None and agent_id is None:
+            plan = placement.repack_for(candidates, usable, need, booking.start_time, booking.end_time)
+            target = plan.agent
+        if target is None:
+            raise _no_room(
                 "No node has room for this booking for its whole window."
                 if agent_id is None
                 else "That node has no room for this booking for its whole window.",
-                {"nodes_checked": len(placements)},
+                plan, {"nodes_checked": len(placements)},
             )
+        if plan is not None:
+            apply_moves(plan, f"#{booking.id}", Actor.ADMIN, admin.id)
         workflow.apply(
             booking, "approve", Actor.ADMIN, admin.id,
-            agent_id=placements[0].agent.id, approved_by_id=admin.id, approved_at=utcnow(),
+            agent_id=target.id, approved_by_id=admin.id, approved_at=utcnow(),
             admin_notes=notes if notes is not None else booking.admin_notes,
+            pinned=agent_id is not None,
         )
         db.session.commit()
     return booking
+
+
+def pin(booking_id: int, admin: User, pinned: bool) -> Booking:
+    """Pin an approved or active booking to its node (repacking never moves
+    it), or unpin it; audited. Raises NotFound, InvalidTransition."""
+    with placement.capacity_transaction():
+        booking = locked_booking(booking_id)
+        workflow.apply(booking, "pin", Actor.ADMIN, admin.id, pinned=pinned)
+        db.session.commit()
+    return booking
+
+
+def evacuate(agent: Agent, usable: list[Agent], actor_id: int | None) -> int:
+    """Move the node's future bookings that may move (`placement.movable`)
+    onto the other `usable` nodes (locked by the caller in id order), by the
+    placement policy or, failing that, by repacking; called when the node
+    goes into maintenance. Bookings that find no room stay (and show as at
+    risk). Returns how many moved."""
+    now = utcnow()
+    others = [a for a in usable if a.id != agent.id]
+    upcoming = db.session.scalars(db.select(Booking).where(
+        Booking.agent_id == agent.id, placement.holding(now), Booking.start_time > now,
+    ).order_by(Booking.start_time, Booking.id))
+    by, moved = (Actor.ADMIN if actor_id is not None else Actor.SCHEDULER), 0
+    for booking in [b for b in upcoming if placement.movable(b, now)]:
+        need = Resources.of(booking)
+        candidates = [a for a in others if placement.eligible(a, booking.required_tags or [], booking.image)]
+        placements = placement.place(candidates, need, booking.start_time, booking.end_time)
+        if placements and placements[0].fits:
+            target = placements[0].agent
+        else:
+            plan = placement.repack_for(candidates, others, need, booking.start_time, booking.end_time,
+                                        exclude_booking_id=booking.id, now=now)
+            if plan.agent is None:
+                continue
+            apply_moves(plan, f"#{booking.id} from {agent.name} (maintenance)", by, actor_id)
+            target = plan.agent
+        workflow.apply(booking, "move", by, actor_id, agent_id=target.id,
+                       note=f"moved from {agent.name} to {target.name}: {agent.name} went into maintenance")
+        moved += 1
+    return moved
 
 
 def reject(booking_id: int, admin: User, reason: str) -> Booking:
@@ -341,9 +413,10 @@ def extend(booking_id: int, admin: User, end_time: datetime | None = None,
            minutes: int | None = None) -> Booking:
     """Move the end of an approved or active booking later, on the same node.
 
-    Re-checks the horizon, the node's capacity for the added time and the
-    student's other bookings. Raises InvalidTransition, ValidationFailed,
-    CapacityExceeded, Conflict."""
+    Re-checks the horizon, the node's capacity for the added time (moving
+    other bookings that have not started off the node if need be, as
+    approval does) and the student's other bookings. Raises
+    InvalidTransition, ValidationFailed, CapacityExceeded, Conflict."""
     with placement.capacity_transaction():
         booking = locked_booking(booking_id)
         workflow.check(booking, "extend", Actor.ADMIN)
@@ -357,12 +430,18 @@ def extend(booking_id: int, admin: User, end_time: datetime | None = None,
         if errors:
             raise ValidationFailed("The new end is not allowed.", errors)
         _check_student_overlap(booking.user_id, booking.end_time, new_end, booking.id)
-        (agent,) = placement.lock_agents([booking.agent_id])
-        if not placement.fits(agent, Resources.of(booking), max(booking.start_time, now), new_end,
-                              exclude_booking_id=booking.id):
-            raise CapacityExceeded(
-                f"Node {agent.name} has no room to extend this booking to {new_end.isoformat()}."
-            )
+        usable = placement.lock_usable_agents(also=booking.agent_id)
+        agent = next(a for a in usable if a.id == booking.agent_id)
+        need, window_start = Resources.of(booking), max(booking.start_time, now)
+        plan = None
+        if not placement.fits(agent, need, window_start, new_end, exclude_booking_id=booking.id):
+            plan = placement.repack_for([agent], usable, need, window_start, new_end,
+                                        exclude_booking_id=booking.id, now=now)
+            if plan.agent is None:
+                raise _no_room(
+                    f"Node {agent.name} has no room to extend this booking to {new_end.isoformat()}.",
+                    plan, {})
+            apply_moves(plan, f"extending #{booking.id}", Actor.ADMIN, admin.id)
         workflow.apply(booking, "extend", Actor.ADMIN, admin.id, end_time=new_end)
         db.session.commit()
     return booking

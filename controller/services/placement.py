@@ -39,7 +39,8 @@ from sqlalchemy.exc import DBAPIError
 
 from controller.errors import Busy
 from controller.extensions import db
-from controller.models import Agent, AgentStatus, Booking
+from controller.models import Agent, AgentStatus, Booking, utcnow
+from controller.services import repack
 from controller.services.workflow import HOLDING_STATUSES, BookingStatus
 
 _sqlite_lock = threading.RLock()
@@ -246,13 +247,35 @@ def evaluate(agent: Agent, held: Iterable[Booking], need: Resources,
 
 def place(candidates: list[Agent], need: Resources, start: datetime, end: datetime,
           exclude_booking_id: int | None = None) -> list[Placement]:
-    """Evaluate every candidate node; the best fitting placement comes first
-    (the placement policy: lowest peak utilisation after placing, then lowest id)."""
+    """Evaluate every candidate node; the fitting placements come first, in
+    the order of the placement policy (`policy_key`)."""
     if not candidates:
         return []
     held = holdings([agent.id for agent in candidates], start, end, exclude_booking_id)
     placements = [evaluate(agent, held[agent.id], need, start, end) for agent in candidates]
-    return sorted(placements, key=lambda p: (not p.fits, p.peak_utilisation, p.agent.id))
+    policy = current_app.config["PLACEMENT_POLICY"]
+    return sorted(placements, key=lambda p: (not p.fits, *policy_key(p, need, policy)))
+
+
+POLICIES = ("best_fit", "spread", "first_fit")
+
+
+def policy_key(placement: Placement, need: Resources, policy: str) -> tuple:
+    """The placement policy (`PLACEMENT_POLICY`), the one rule for choosing
+    among the nodes a request fits on; the lowest key wins.
+
+    - `best_fit` (default): keep GPU nodes for GPU requests, then the node
+      left fullest at the window's peak, then the smaller node: large
+      requests keep finding whole nodes free (best on bench/replay.py).
+    - `spread`: the least loaded node at the window's peak (spreads load).
+    - `first_fit`: the lowest node id."""
+    agent = placement.agent
+    if policy == "spread":
+        return (placement.peak_utilisation, agent.id)
+    if policy == "first_fit":
+        return (agent.id,)
+    spare_gpus = need.gpu_count == 0 and (agent.gpu_count or 0) > 0
+    return (spare_gpus, -placement.peak_utilisation, agent.cpu_cores, agent.id)
 
 
 def fits(agent: Agent, need: Resources, start: datetime, end: datetime,
@@ -355,3 +378,79 @@ def capacity_transaction() -> Iterator[None]:
     finally:
         if guard is not None:
             guard.release()
+
+
+# --- repacking -----------------------------------------------------------
+
+def movable(booking: Booking, now: datetime) -> bool:
+    """Whether repacking may move `booking` to another node: approved, not
+    pinned, nothing prepared for its start yet (no secret, no container, no
+    start attempt)
+    and starting after the lead time, within which its node may be being
+    woken. Starting, active and pinned bookings never move."""
+    lead = timedelta(minutes=float(current_app.config["WOL_LEAD_MINUTES"]))
+    return (booking.status == BookingStatus.APPROVED and not booking.pinned
+            and booking.session_secret is None and booking.container_name is None
+            and not booking.start_attempts and booking.start_time > now + lead)
+
+
+def _size(item) -> repack.Size:
+    need = Resources.of(item)
+    return (need.cpu_cores, need.memory_mib, need.gpu_count)
+
+
+@dataclass
+class Repacked:
+    """A repacking plan: the request's node (None: no plan), the bookings to
+    move as (booking, from, to), and whether the time limit cut it short."""
+
+    agent: Agent | None
+    moves: list[tuple[Booking, Agent, Agent]]
+    gave_up: bool
+    method: str
+
+
+def repack_for(candidates: list[Agent], usable: list[Agent], need: Resources, start: datetime,
+               end: datetime, *, exclude_booking_id: int | None = None,
+               now: datetime | None = None) -> Repacked:
+    """Find room for `need` over `[start, end)` on one of `candidates` by
+    moving movable bookings (`movable`) among the `usable` nodes, each only to
+    a node eligible for it. The caller holds the locks on every node of
+    `usable` (in id order) and applies the moves; a move never changes a
+    booking's window, size, image or tags. Time-capped by
+    REPACK_TIME_LIMIT_MS; never raises for "no room"."""
+    now = now or utcnow()
+    config = current_app.config
+    by_id = {agent.id: agent for agent in usable}
+    overlapping = holdings(list(by_id), start, end, exclude_booking_id)
+    moving = [b for held in overlapping.values() for b in held if movable(b, now)]
+    lo = min([start, *(b.start_time for b in moving)])
+    hi = max([end, *(b.end_time for b in moving)])
+    moving_ids = {b.id for b in moving}
+    context = holdings(list(by_id), lo, hi, exclude_booking_id)
+    fixed = [repack.Fixed(b.agent_id, b.start_time, b.end_time, _size(b))
+             for held in context.values() for b in held if b.id not in moving_ids]
+    capacity = {agent.id: _size(agent) for agent in usable}
+    items = [repack.Item(repack.REQUEST, start, end, (need.cpu_cores, need.memory_mib, need.gpu_count),
+                         tuple(a.id for a in candidates if a.id in by_id and need.within(Resources.of(a))))]
+    for b in moving:
+        nodes = tuple(a.id for a in usable if eligible(a, b.required_tags or [], b.image)
+                      and Resources.of(b).within(Resources.of(a)))
+        items.append(repack.Item(b.id, b.start_time, b.end_time, _size(b),
+                                 tuple(dict.fromkeys((b.agent_id, *nodes))), b.agent_id))
+    outcome = repack.solve(capacity, fixed, items, seconds=config["REPACK_TIME_LIMIT_MS"] / 1000,
+                           exact_max=config["REPACK_EXACT_MAX"])
+    if outcome.node_of is None:
+        return Repacked(None, [], outcome.gave_up, outcome.method)
+    bookings = {b.id: b for b in moving}
+    moves = [(bookings[key], by_id[src], by_id[dst]) for key, src, dst in outcome.moves]
+    return Repacked(by_id[outcome.node_of[repack.REQUEST]], moves, False, outcome.method)
+
+
+def lock_usable_agents(also: int | None = None) -> list[Agent]:
+    """Lock every node that is not unavailable, and node `also` whatever its
+    state, in one pass in id order; return those usable once locked (and
+    `also`): the nodes repacking may move bookings among."""
+    ids = [a.id for a in db.session.scalars(db.select(Agent))
+           if node_state(a) != NodeState.UNAVAILABLE or a.id == also]
+    return [a for a in lock_agents(ids) if node_state(a) != NodeState.UNAVAILABLE or a.id == also]

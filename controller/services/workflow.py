@@ -102,12 +102,14 @@ MOVES: tuple[Move, ...] = (
     _move("extend", Actor.ADMIN, {S.APPROVED, S.ACTIVE}, None, {"end_time"}),
     # The scheduler starting a session: a fresh secret first, kept through retries.
     _move("session_prepared", Actor.SCHEDULER, {S.APPROVED}, None, {"session_secret"}),
+    # Its container made ahead of the start, paused (see lifecycle.prepare_sessions).
+    _move("container_prepared", Actor.SCHEDULER, {S.APPROVED}, None, CONTAINER),
     _move("started", Actor.SCHEDULER, {S.APPROVED}, S.ACTIVE, {"started_at", *CONTAINER, *START_STATE}),
     _move("start_retry", Actor.SCHEDULER, {S.APPROVED}, None, START_STATE),
     _move("start_failed", Actor.SCHEDULER, {S.APPROVED}, S.FAILED, {"failure_reason", *START_STATE}),
     _move("expired", Actor.SCHEDULER, {S.APPROVED}, S.FAILED, {"failure_reason"}),
-    # A start that answered after the booking was cancelled: keep the
-    # container's name so the stop below removes it.
+    # A start (or a prepare) that answered after the booking was cancelled:
+    # keep the container's name so the stop below removes it.
     _move("started_late", Actor.SCHEDULER, {S.CANCELLED, S.FAILED}, None, CONTAINER),
     # The scheduler stopping a session, and what it finds on the nodes.
     _move("completed", Actor.SCHEDULER, {S.ACTIVE}, S.COMPLETED, {"stopped_at", *STOP_STATE}),

@@ -70,7 +70,8 @@ def test_cancelled_and_rejected_bookings_release_capacity(client, admin_headers,
     assert approve(client, admin_headers, waiting.id).status_code == 200
 
 
-def test_approval_picks_the_least_loaded_node(client, admin_headers, factory):
+def test_approval_picks_the_least_loaded_node(client, admin_headers, factory, app):
+    app.config["PLACEMENT_POLICY"] = "spread"  # the default best_fit has its own tests (test_repack.py)
     busy = factory.agent(name="busy", cpu_cores=8)
     quiet = factory.agent(name="quiet", cpu_cores=8)
     factory.booking(factory.user(), cpu_cores=6, status="approved", agent_id=busy.id)
@@ -78,8 +79,9 @@ def test_approval_picks_the_least_loaded_node(client, admin_headers, factory):
     assert approve(client, admin_headers, booking.id).get_json()["agent_id"] == quiet.id
 
 
-def test_least_loaded_looks_at_the_peak_over_the_window(client, admin_headers, factory):
+def test_least_loaded_looks_at_the_peak_over_the_window(client, admin_headers, factory, app):
     """`a` is empty now but full later in the window; `b` is half used throughout."""
+    app.config["PLACEMENT_POLICY"] = "spread"
     a = factory.agent(name="a", cpu_cores=8)
     b = factory.agent(name="b", cpu_cores=8)
     start = utcnow() + HOUR

@@ -21,6 +21,9 @@ ALLOWED = {
     ("cancel", Actor.ADMIN): {"pending", "approved", "active"},
     ("cancel", Actor.STUDENT): {"pending", "approved"},
     ("extend", Actor.ADMIN): {"approved", "active"},
+    ("move", Actor.ADMIN): {"approved"},
+    ("move", Actor.SCHEDULER): {"approved"},
+    ("pin", Actor.ADMIN): {"approved", "active"},
     ("session_prepared", Actor.SCHEDULER): {"approved"},
     ("started", Actor.SCHEDULER): {"approved"},
     ("start_retry", Actor.SCHEDULER): {"approved"},
@@ -52,7 +55,8 @@ def test_a_move_happens_only_when_the_table_allows_it(factory, admin, status, na
         db.session.refresh(booking)
         assert booking.status == TARGETS.get(name, status)
         event = db.session.scalar(db.select(AuditEvent).where(AuditEvent.entity_id == booking.id))
-        recorded = {"approve": "approved", "reject": "rejected", "cancel": "cancelled", "extend": "extended"}
+        recorded = {"approve": "approved", "reject": "rejected", "cancel": "cancelled", "extend": "extended",
+                    "move": "moved", "pin": "pinned"}
         assert (event.action, event.before["status"], event.after["status"]) == (
             recorded.get(name, name), status, booking.status)
     else:

@@ -1,0 +1,211 @@
+"""The repacking solver: re-place movable bookings so that a request fits.
+
+Pure computation on plain data, no database: `placement` gathers what is
+where, decides which bookings may move (approved, not started, outside the
+lead time, not pinned) and which nodes each may use, calls `solve`, and
+applies the answer under its locks. Nothing else calls this module.
+
+The model: every item (the request and each movable booking) has a fixed
+window, a size and the nodes it may use; `fixed` bookings stay where they
+are. An assignment is valid when, on every node, at every instant, fixed
+plus assigned usage is within the node's size. Usage only rises at a start,
+so checking each node at the starts of the bookings that may be on it checks
+every instant.
+
+- Small sets (`exact_max` items or fewer): OR-Tools CP-SAT, exact, fewest
+  moves first, stopped at the time limit.
+- Larger sets, or when CP-SAT found nothing before its limit: a bounded
+  greedy: for each node the request may use, evict the movable bookings that
+  overlap it (largest first) until it fits, and re-place each evicted one by
+  best fit elsewhere (or back where it was when it still fits).
+
+Either way the answer says whether the time limit cut the search short
+(`gave_up`), so the caller can tell "no room" from "did not finish".
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from ortools.sat.python import cp_model
+
+Size = tuple[int, int, int]  # cores, MiB, GPUs
+REQUEST = 0  # the key of the request among the items (booking ids are > 0)
+
+
+@dataclass(frozen=True)
+class Item:
+    """Something to place: the request (key REQUEST) or a movable booking."""
+
+    key: int
+    start: datetime
+    end: datetime
+    need: Size
+    nodes: tuple[int, ...]  # the nodes it may use
+    current: int | None = None  # where it is now (None: the request)
+
+
+@dataclass(frozen=True)
+class Fixed:
+    """A booking that stays on its node."""
+
+    node: int
+    start: datetime
+    end: datetime
+    need: Size
+
+
+@dataclass
+class Outcome:
+    """`node_of` maps every item's key to its node when a plan was found."""
+
+    node_of: dict[int, int] | None
+    gave_up: bool = False
+    method: str = ""
+    moves: list[tuple[int, int, int]] = field(default_factory=list)  # (key, from, to)
+
+
+def _fits(size: Size, capacity: Size) -> bool:
+    return size[0] <= capacity[0] and size[1] <= capacity[1] and size[2] <= capacity[2]
+
+
+def _add(a: Size, b: Size, sign: int = 1) -> Size:
+    return (a[0] + sign * b[0], a[1] + sign * b[1], a[2] + sign * b[2])
+
+
+def peak_fits(occupants: list[tuple[datetime, datetime, Size]], need: Size, capacity: Size,
+              start: datetime, end: datetime) -> bool:
+    """Whether `need` over `[start, end)` fits next to `occupants` on a node of `capacity`."""
+    events = []
+    for lo, hi, size in occupants:
+        lo, hi = max(lo, start), min(hi, end)
+        if lo < hi:
+            events.append((lo, 1, size))
+            events.append((hi, 0, size))
+    events.sort(key=lambda e: (e[0], e[1]))
+    usage = need
+    if not _fits(usage, capacity):
+        return False
+    for _, is_start, size in events:
+        usage = _add(usage, size, 1 if is_start else -1)
+        if is_start and not _fits(usage, capacity):
+            return False
+    return True
+
+
+def _finish(items: list[Item], node_of: dict[int, int], method: str) -> Outcome:
+    moves = [(i.key, i.current, node_of[i.key]) for i in items
+             if i.current is not None and node_of[i.key] != i.current]
+    return Outcome(node_of, False, method, moves)
+
+
+def _exact(capacity: dict[int, Size], fixed: list[Fixed], items: list[Item],
+           seconds: float) -> tuple[dict[int, int] | None, bool]:
+    """CP-SAT over the items; (plan or None, whether the time limit stopped it)."""
+    model = cp_model.CpModel()
+    x: dict[tuple[int, int], cp_model.IntVar] = {}
+    for item in items:
+        for node in item.nodes:
+            x[item.key, node] = model.new_bool_var(f"x{item.key}_{node}")
+        model.add_exactly_one(x[item.key, node] for node in item.nodes)
+    fixed_by_node: dict[int, list[Fixed]] = {}
+    for booking in fixed:
+        fixed_by_node.setdefault(booking.node, []).append(booking)
+    for node, cap in capacity.items():
+        here = [item for item in items if node in item.nodes]
+        if not here:
+            continue
+        held = fixed_by_node.get(node, [])
+        points = {item.start for item in here} | {b.start for b in held}
+        for t in points:
+            active = [item for item in here if item.start <= t < item.end]
+            if not active:
+                continue
+            used = (0, 0, 0)
+            for b in held:
+                if b.start <= t < b.end:
+                    used = _add(used, b.need)
+            for r in range(3):
+                if any(item.need[r] for item in active):
+                    model.add(sum(item.need[r] * x[item.key, node] for item in active)
+                              <= cap[r] - used[r])
+    model.minimize(sum(x[item.key, node] for item in items if item.current is not None
+                       for node in item.nodes if node != item.current))
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = max(seconds, 0.001)
+    solver.parameters.num_workers = 1
+    status = solver.solve(model)
+    if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return {item.key: next(n for n in item.nodes if solver.value(x[item.key, n]))
+                for item in items}, False
+    return None, status == cp_model.UNKNOWN
+
+
+def _greedy(capacity: dict[int, Size], fixed: list[Fixed], items: list[Item],
+            deadline: float) -> tuple[dict[int, int] | None, bool]:
+    """The bounded heuristic; (plan or None, whether the deadline stopped it)."""
+    request = next(item for item in items if item.key == REQUEST)
+    movable = [item for item in items if item.key != REQUEST]
+    base: dict[int, list[tuple[datetime, datetime, Size]]] = {node: [] for node in capacity}
+    for booking in fixed:
+        base.setdefault(booking.node, []).append((booking.start, booking.end, booking.need))
+
+    def conflicts(node: int) -> list[Item]:
+        return [m for m in movable if m.current == node and m.start < request.end and m.end > request.start]
+
+    targets = sorted(request.nodes, key=lambda n: (sum(m.need[0] for m in conflicts(n)), n))
+    for target in targets:
+        if time.perf_counter() > deadline:
+            return None, True
+        placed = {node: list(occ) for node, occ in base.items()}
+        node_of = {m.key: m.current for m in movable}
+        for m in movable:
+            placed[m.current].append((m.start, m.end, m.need))
+        evicted: list[Item] = []
+        for m in sorted(conflicts(target), key=lambda m: (-m.need[0], -m.need[1], m.key)):
+            if peak_fits(placed[target], request.need, capacity[target], request.start, request.end):
+                break
+            placed[target].remove((m.start, m.end, m.need))
+            evicted.append(m)
+        if not peak_fits(placed[target], request.need, capacity[target], request.start, request.end):
+            continue
+        placed[target].append((request.start, request.end, request.need))
+        node_of[REQUEST] = target
+        ok = True
+        for m in evicted:
+            # Back where it was if it still fits there, else the tightest other node.
+            options = [n for n in m.nodes if peak_fits(placed[n], m.need, capacity[n], m.start, m.end)]
+            if not options:
+                ok = False
+                break
+            home = m.current if m.current in options else min(options, key=lambda n: (capacity[n], n))
+            placed[home].append((m.start, m.end, m.need))
+            node_of[m.key] = home
+        if ok:
+            return node_of, False
+    return None, False
+
+
+def solve(capacity: dict[int, Size], fixed: list[Fixed], items: list[Item], *,
+          seconds: float, exact_max: int) -> Outcome:
+    """Find node assignments for `items` (the request among them, key
+    REQUEST) that keep every node within `capacity` next to `fixed`,
+    moving as few bookings as it can. Never raises for "no room": the
+    outcome's `node_of` is None then, with `gave_up` when the time limit
+    (`seconds`) cut the search short."""
+    deadline = time.perf_counter() + seconds
+    if any(not item.nodes for item in items):
+        return Outcome(None, False, "none")
+    gave_up = False
+    if len(items) <= exact_max:
+        node_of, gave_up = _exact(capacity, fixed, items, seconds)
+        if node_of is not None:
+            return _finish(items, node_of, "exact")
+        if not gave_up:
+            return Outcome(None, False, "exact")
+    node_of, stopped = _greedy(capacity, fixed, items, deadline)
+    if node_of is not None:
+        return _finish(items, node_of, "greedy")
+    return Outcome(None, gave_up or stopped, "greedy")
