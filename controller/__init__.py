@@ -14,6 +14,7 @@ from controller.observability import configure_logging, init_request_logging
 from controller.routes import admin, auth, health, session_pages, student
 from controller.security import init_jwt_callbacks, init_security_headers
 from controller.spa import bp as spa_bp
+from controller.spa import docs_assets_bp
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +48,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     for blueprint in (auth.blp, student.blp, admin.blp, health.blp):
         api.register_blueprint(blueprint)
     app.register_blueprint(session_pages.bp)
+    app.register_blueprint(docs_assets_bp)
     app.register_blueprint(spa_bp)
     register_cli(app)
     return app

@@ -189,7 +189,11 @@ class Config:
         self.OPENAPI_URL_PREFIX = "/api"
         self.OPENAPI_JSON_PATH = "openapi.json"
         self.OPENAPI_SWAGGER_UI_PATH = "/docs"
-        self.OPENAPI_SWAGGER_UI_URL = "https://cdn.jsdelivr.net/npm/swagger-ui-dist/"
+        # Swagger UI's assets come from the controller (the pinned swagger-ui-bundle
+        # package, see controller/spa.py), so /api/docs works without internet; no
+        # badge from the public validator either.
+        self.OPENAPI_SWAGGER_UI_URL = "/api/docs/assets/"
+        self.OPENAPI_SWAGGER_UI_CONFIG = {"validatorUrl": None}
         self.API_SPEC_OPTIONS = {
             "components": {
                 "securitySchemes": {

@@ -1,11 +1,15 @@
 """Serves the built web UI (`frontend/dist`) at `/`, with the SPA fallback:
-any non-API path without a file answers `index.html` so client routes load."""
+any non-API path without a file answers `index.html` so client routes load;
+and Swagger UI's assets for /api/docs at /api/docs/assets/ (from the pinned
+swagger-ui-bundle package, so the docs work without internet)."""
 
 from pathlib import Path
 
 from flask import Blueprint, abort, current_app, send_from_directory
+from swagger_ui_bundle import swagger_ui_path
 
 bp = Blueprint("spa", __name__)
+docs_assets_bp = Blueprint("docs_assets", __name__)
 # The built app loads only its own files. Styles keep 'unsafe-inline' for
 # libraries that inject <style> elements; scripts stay strictly 'self'.
 CONTENT_SECURITY_POLICY = (
@@ -38,3 +42,8 @@ def serve(path: str):
     response = send_from_directory(dist, "index.html")
     response.headers["Cache-Control"] = "no-cache"
     return response
+
+
+@docs_assets_bp.route("/api/docs/assets/<path:filename>")
+def docs_asset(filename: str):
+    return send_from_directory(str(swagger_ui_path), filename, max_age=86400)
