@@ -142,6 +142,12 @@ class Config:
         self.BOOKING_MIN_MEMORY_GB = env_float("BOOKING_MIN_MEMORY_GB", 0.5)
         self.PASSWORD_MIN_LENGTH = env_int("PASSWORD_MIN_LENGTH", 8)
         self.DB_LOCK_TIMEOUT_MS = env_int("DB_LOCK_TIMEOUT_MS", 5000)
+        # How the placement gate picks a node (best_fit, spread, first_fit), and
+        # how long repacking may search (exactly for at most REPACK_EXACT_MAX
+        # bookings, greedily beyond) before it gives up.
+        self.PLACEMENT_POLICY = os.environ.get("PLACEMENT_POLICY", "best_fit").strip() or "best_fit"
+        self.REPACK_TIME_LIMIT_MS = env_int("REPACK_TIME_LIMIT_MS", 250)
+        self.REPACK_EXACT_MAX = env_int("REPACK_EXACT_MAX", 40)
 
         self.ADMIN_USERNAME = os.environ.get("ADMIN_USERNAME", "admin").strip() or "admin"
         self.ADMIN_PASSWORD = os.environ.get("ADMIN_PASSWORD") or None

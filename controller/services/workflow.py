@@ -66,6 +66,12 @@ def _window_not_over(booking: Booking, now: datetime) -> str | None:
     return "The booking's window has already passed." if booking.end_time <= now else None
 
 
+def _not_pinned_or_started(booking: Booking, now: datetime) -> str | None:
+    if booking.pinned:
+        return "The booking is pinned to its node."
+    return "The booking has started." if booking.start_time <= now else None
+
+
 @dataclass(frozen=True)
 class Move:
     """One row of the transition table."""
@@ -95,11 +101,16 @@ S = BookingStatus
 MOVES: tuple[Move, ...] = (
     # People.
     _move("approve", Actor.ADMIN, {S.PENDING}, S.APPROVED,
-          {"agent_id", "approved_by_id", "approved_at", "admin_notes"}, guard=_window_not_over),
+          {"agent_id", "approved_by_id", "approved_at", "admin_notes", "pinned"}, guard=_window_not_over),
     _move("reject", Actor.ADMIN, {S.PENDING}, S.REJECTED, {"rejection_reason"}),
     _move("cancel", Actor.STUDENT, {S.PENDING, S.APPROVED}, S.CANCELLED),
     _move("cancel", Actor.ADMIN, {S.PENDING, S.APPROVED, S.ACTIVE}, S.CANCELLED, {"admin_notes"}),
     _move("extend", Actor.ADMIN, {S.APPROVED, S.ACTIVE}, None, {"end_time"}),
+    # Repacking re-places a booking that has not started onto another node to
+    # make room (see placement.repack_for); its window, size, image and tags stay.
+    _move("move", Actor.ADMIN, {S.APPROVED}, None, {"agent_id"}, guard=_not_pinned_or_started),
+    _move("move", Actor.SCHEDULER, {S.APPROVED}, None, {"agent_id"}, guard=_not_pinned_or_started),
+    _move("pin", Actor.ADMIN, {S.APPROVED, S.ACTIVE}, None, {"pinned"}),
     # The scheduler starting a session: a fresh secret first, kept through retries.
     _move("session_prepared", Actor.SCHEDULER, {S.APPROVED}, None, {"session_secret"}),
     # Its container made ahead of the start, paused (see lifecycle.prepare_sessions).
@@ -121,7 +132,8 @@ del S
 
 # The moves people make, in the order the web UI shows them.
 USER_ACTIONS = ("approve", "reject", "extend", "cancel")
-PAST_TENSE = {"approve": "approved", "reject": "rejected", "extend": "extended", "cancel": "cancelled"}
+PAST_TENSE = {"approve": "approved", "reject": "rejected", "extend": "extended", "cancel": "cancelled",
+              "move": "moved", "pin": "pinned"}
 _BY_KEY: dict[tuple[str, Actor], Move] = {(m.name, m.by): m for m in MOVES}
 
 
@@ -148,11 +160,13 @@ def check(booking: Booking, name: str, by: Actor, now: datetime | None = None) -
     return move
 
 
-def apply(booking: Booking, name: str, by: Actor, actor_id: int | None, **changes) -> Booking:
+def apply(booking: Booking, name: str, by: Actor, actor_id: int | None, note: str | None = None,
+          **changes) -> Booking:
     """Make move `name` on `booking` as `by` (the user `actor_id`, None for
     the scheduler), setting `changes`, with an audit row in the same
-    transaction. Raises InvalidTransition when the table does not allow it;
-    a column the move does not own is a programming error (ValueError)."""
+    transaction (its `after` carries `note`, e.g. why a booking moved).
+    Raises InvalidTransition when the table does not allow it; a column the
+    move does not own is a programming error (ValueError)."""
     move = check(booking, name, by)
     stray = set(changes) - move.sets
     if stray:
@@ -162,7 +176,10 @@ def apply(booking: Booking, name: str, by: Actor, actor_id: int | None, **change
         booking.status = move.target.value
     for column, value in changes.items():
         setattr(booking, column, value)
-    audit.record("booking", booking.id, move.audit_action, actor_id, before, _snapshot(booking, changes))
+    after = _snapshot(booking, changes)
+    if note:
+        after["note"] = note
+    audit.record("booking", booking.id, move.audit_action, actor_id, before, after)
     return booking
 
 
