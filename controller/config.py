@@ -177,9 +177,6 @@ class Config:
         # Make each session's container this long before its start (paused, so
         # the start is only an unpause); 0 turns preparing off.
         self.SESSION_PREPARE_SECONDS = env_float("SESSION_PREPARE_SECONDS", 30)
-        # Make each session's container this long before its start (paused, so
-        # the start is only an unpause); 0 turns preparing off.
-        self.SESSION_PREPARE_SECONDS = env_float("SESSION_PREPARE_SECONDS", 30)
         # The Postgres advisory lock key that elects the one scheduler leader.
         self.SCHEDULER_LOCK_KEY = env_int("SCHEDULER_LOCK_KEY", 72_001)
         self.SCHEDULER_ELECTION_SECONDS = env_float("SCHEDULER_ELECTION_SECONDS", 3)

@@ -26,6 +26,8 @@ class JobSpec:
 
 JOBS = (
     JobSpec("tick", "SCHEDULER_TICK_SECONDS", lifecycle.tick),
+    # Its own job, outside the container guard: slow prepares never delay a start.
+    JobSpec("prepare", "SCHEDULER_TICK_SECONDS", lifecycle.prepare_sessions),
     JobSpec("health", "HEALTH_CHECK_SECONDS", lifecycle.check_health),
     JobSpec("wake", "WOL_CHECK_SECONDS", lifecycle.wake_nodes),
     JobSpec("reconcile", "RECONCILE_SECONDS", lifecycle.reconcile),

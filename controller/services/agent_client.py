@@ -94,6 +94,12 @@ def start_container(endpoint: AgentEndpoint, payload: dict, timeout: float) -> d
     return _call(endpoint, "POST", "/start_container", timeout, json=payload)
 
 
+def prepare_container(endpoint: AgentEndpoint, payload: dict, timeout: float) -> dict:
+    """Make the booking's container ahead of its start, paused; a later
+    `start_container` with the same payload unpauses it. Idempotent."""
+    return _call(endpoint, "POST", "/start_container", timeout, json={**payload, "prepare": True})
+
+
 def stop_container(endpoint: AgentEndpoint, name: str, stop_timeout: int, timeout: float) -> dict:
     """Stop and remove a managed container; an already gone one is success."""
     return _call(endpoint, "POST", f"/stop_container/{name}", timeout + stop_timeout,

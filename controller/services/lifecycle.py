@@ -1,8 +1,12 @@
 """The booking lifecycle: what the scheduler's jobs do.
 
+- `prepare_sessions`: make the container of each approved booking starting
+  within `SESSION_PREPARE_SECONDS` on its node, paused, so that its start is
+  only an unpause; a failed prepare costs nothing (the start makes it).
 - `tick`: start the containers of approved bookings whose start has come,
   stop those whose end has come (or that were cancelled or failed while
-  running), retrying failed calls with backoff until a deadline.
+  running, or before their start with a prepared container), retrying
+  failed calls with backoff until a deadline.
 - `check_health`: ask every node's agent for `/health`; mark nodes online
   or offline.
 - `wake_nodes`: send Wake-on-LAN to offline nodes with a booking starting soon.
@@ -19,6 +23,8 @@ afterwards, one booking at a time, in the job's own thread.
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -47,7 +53,7 @@ class Call:
 
     booking_id: int
     endpoint: AgentEndpoint
-    kind: str  # "start" or "stop"
+    kind: str  # "start", "prepare" or "stop"
     payload: dict = field(default_factory=dict)
     result: dict | None = None
     error: AgentCallFailed | None = None
@@ -118,6 +124,8 @@ def _make_call(call: Call) -> None:
     try:
         if call.kind == "start":
             call.result = agent_client.start_container(call.endpoint, call.payload, timeout)
+        elif call.kind == "prepare":
+            call.result = agent_client.prepare_container(call.endpoint, call.payload, timeout)
         else:
             call.result = agent_client.stop_container(call.endpoint, call.payload["name"],
                                                       config("AGENT_STOP_TIMEOUT_SECONDS"), timeout)
@@ -128,9 +136,7 @@ def _make_call(call: Call) -> None:
 def _apply_start(call: Call, now: datetime) -> str:
     booking = locked_booking(call.booking_id)
     if call.error is None:
-        container = call.result or {}
-        details = {"container_name": container.get("name"), "container_id": container.get("id"),
-                   "access_host": container.get("host"), "access_port": container.get("port")}
+        details = _container_details(call.result or {})
         if booking.status != BookingStatus.APPROVED:
             # Cancelled while the call was in flight: the container must go.
             workflow.apply(booking, "started_late", Actor.SCHEDULER, None, **details)
@@ -222,6 +228,91 @@ def tick(now: datetime | None = None) -> dict:
         except Exception:
             db.session.rollback()
             log.exception("applying an agent call failed", extra={"booking_id": call.booking_id})
+            outcome = "error"
+        outcomes[outcome] = outcomes.get(outcome, 0) + 1
+    return outcomes
+
+
+# --- prepare ahead of the start -------------------------------------------
+
+# Bookings whose prepare failed, and when to try again (monotonic seconds).
+# Only this process's memory: losing it (a new leader) costs one more attempt.
+_prepare_failed: dict[int, float] = {}
+_prepare_failed_lock = threading.Lock()
+
+
+def _due_prepares(now: datetime) -> list[Call]:
+    """Approved bookings on online nodes starting within the prepare lead
+    whose container is not made yet; each gets its secret first."""
+    lead = timedelta(seconds=config("SESSION_PREPARE_SECONDS"))
+    if lead <= timedelta(0):
+        return []
+    rows = list(db.session.scalars(
+        db.select(Booking).join(Agent, Booking.agent_id == Agent.id).where(
+            Booking.status == BookingStatus.APPROVED, Booking.container_name.is_(None),
+            Booking.start_time > now, Booking.start_time <= now + lead,
+            Agent.status == AgentStatus.ONLINE,
+        ).order_by(Booking.start_time, Booking.id)
+    ))
+    clock = time.monotonic()
+    with _prepare_failed_lock:
+        rows = [b for b in rows if _prepare_failed.get(b.id, 0) <= clock]
+    sessions.prepare([b.id for b in rows if not b.session_secret])
+    rows = [b for b in rows if b.status == BookingStatus.APPROVED]
+    return [Call(b.id, AgentEndpoint.of(b.agent), "prepare", start_payload(b)) for b in rows]
+
+
+def _container_details(container: dict) -> dict:
+    return {"container_name": container.get("name"), "container_id": container.get("id"),
+            "access_host": container.get("host"), "access_port": container.get("port")}
+
+
+def _apply_prepare(call: Call) -> str:
+    booking = locked_booking(call.booking_id)
+    if call.error is not None:
+        with _prepare_failed_lock:
+            _prepare_failed[call.booking_id] = time.monotonic() + config("START_RETRY_BASE_SECONDS")
+        db.session.commit()
+        log.info("session not prepared; its start will make it",
+                 extra={"booking_id": booking.id, "error": call.error.message})
+        return "prepare_failed"
+    with _prepare_failed_lock:
+        _prepare_failed.pop(call.booking_id, None)
+    details = _container_details(call.result or {})
+    outcome = "skipped"  # started meanwhile (the start recorded it), or moved to another node
+    if booking.container_name is None and booking.agent_id == call.endpoint.agent_id:
+        if booking.status == BookingStatus.APPROVED:
+            workflow.apply(booking, "container_prepared", Actor.SCHEDULER, None, **details)
+            outcome = "prepared"
+        elif booking.status in (BookingStatus.CANCELLED, BookingStatus.FAILED):
+            # Cancelled while the call was in flight: the tick's stop removes it.
+            workflow.apply(booking, "started_late", Actor.SCHEDULER, None, **details)
+            outcome = "prepared_after_cancel"
+    db.session.commit()
+    return outcome
+
+
+def prepare_sessions(now: datetime | None = None) -> dict:
+    """Make the containers of the approved bookings starting within
+    `SESSION_PREPARE_SECONDS` on their (online) nodes: created with their
+    limits, port, GPUs and secret, then paused, so that the tick's start at
+    the start time is an unpause. Records the container on the booking (the
+    `container_prepared` move); a cancel before the start has the tick remove
+    it. A failed prepare is tried again after `START_RETRY_BASE_SECONDS`, and
+    changes nothing else: the start makes the container as it would without.
+    Runs apart from the tick, so a slow prepare never delays a start.
+    Returns counts per outcome."""
+    now = now or utcnow()
+    calls = _due_prepares(now)
+    db.session.commit()
+    run_calls(calls, _make_call)
+    outcomes: dict[str, int] = {}
+    for call in calls:
+        try:
+            outcome = _apply_prepare(call)
+        except Exception:
+            db.session.rollback()
+            log.exception("applying a prepare failed", extra={"booking_id": call.booking_id})
             outcome = "error"
         outcomes[outcome] = outcomes.get(outcome, 0) + 1
     return outcomes
@@ -324,8 +415,10 @@ def _booking_id(container: dict) -> int | None:
 
 def reconcile() -> dict:
     """Make each online node's managed containers agree with the database:
-    stop containers whose booking is over (or unknown), and end active
-    bookings whose container died or vanished, giving the reason."""
+    stop containers whose booking is over (or unknown, or on another node,
+    or ended before its start), leave prepared containers of approved
+    bookings alone, and end active bookings whose container died or
+    vanished, giving the reason."""
     agents = [AgentEndpoint.of(a) for a in db.session.scalars(
         db.select(Agent).where(Agent.status == AgentStatus.ONLINE).order_by(Agent.id))]
     db.session.commit()
@@ -350,8 +443,12 @@ def reconcile() -> dict:
             booking = db.session.get(Booking, booking_id) if booking_id is not None else None
             if booking_id is not None:
                 seen.add(booking_id)
+            # Over: its stop is done, or it ended before it started (a prepared
+            # container of a cancelled booking). A prepared container of an
+            # approved booking is left for its start.
             if booking is None or booking.agent_id != endpoint.agent_id or (
-                    booking.status in TERMINAL_STATUSES and booking.stopped_at is not None):
+                    booking.status in TERMINAL_STATUSES
+                    and (booking.stopped_at is not None or booking.started_at is None)):
                 counts["orphans_stopped"] += _stop_orphan(endpoint, container["name"])
             elif booking.status == BookingStatus.ACTIVE and booking.end_time > now and \
                     container.get("status") in ("exited", "dead"):

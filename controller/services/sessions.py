@@ -1,8 +1,9 @@
 """Sessions: what a started booking gives its owner, and how the container
 gets its secret.
 
-Every booking gets a fresh random secret just before its first start
-attempt (kept through retries, so the agent's start stays idempotent). The
+Every booking gets a fresh random secret when its session is prepared,
+some seconds before its start, or else just before its first start attempt
+(kept through retries, so the agent's prepare and start stay idempotent). The
 container receives it through the generic contract that every image may
 follow (`SESSION_TOKEN`, `SESSION_BASE_URL`), plus what its kind of image
 needs (Jupyter's `JUPYTER_TOKEN` and base URL, or `SESSION_PASSWORD` for an

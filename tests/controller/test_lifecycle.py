@@ -187,7 +187,8 @@ def test_scheduler_state_is_visible_to_admins(client, admin_headers, lab, factor
     approved(factory, lab, session_image, start_in=600 * S)
     run_recorded(JOBS[0])
     body = client.get("/api/admin/scheduler", headers=admin_headers).get_json()
-    assert [job["name"] for job in body["jobs"]] == ["tick", "health", "wake", "reconcile"]
+    assert [job["name"] for job in body["jobs"]] == [spec.name for spec in JOBS]
+    assert {"tick", "prepare", "health", "wake", "reconcile"} <= {spec.name for spec in JOBS}
     assert body["jobs"][0]["runs"] == 1 and body["jobs"][0]["last_ok"] is True
     assert len(body["next_actions"]["starts"]) == 1
     assert body["this_process"]["is_leader"] is False
@@ -201,3 +202,94 @@ def test_whole_second_jobs_run_just_after_each_second_boundary():
     assert first > before and first - before <= timedelta(seconds=1, milliseconds=TICK_OFFSET_MS)
     assert first.microsecond == TICK_OFFSET_MS * 1000
     assert first_run(0.5) - before < timedelta(seconds=0.5)
+
+
+# --- sessions prepared ahead of their start -------------------------------
+
+def container_state(docker_client, name):
+    return docker_client.api.inspect_container(name)
+
+
+def session_token(attrs):
+    return next(v.partition("=")[2] for v in attrs["Config"]["Env"] if v.startswith("SESSION_TOKEN="))
+
+
+def test_a_session_is_prepared_paused_before_its_start_and_runs_at_it(lab, factory, session_image, docker_client):
+    booking = approved(factory, lab, session_image, start_in=4 * S, duration=60 * S)
+    assert lifecycle.prepare_sessions() == {"prepared": 1}
+    db.session.expire_all()
+    prepared = db.session.get(Booking, booking.id)
+    assert prepared.status == "approved" and prepared.container_name == f"booking-{booking.id}"
+    attrs = container_state(docker_client, prepared.container_name)
+    assert attrs["State"]["Paused"] is True
+    assert session_token(attrs) == prepared.session_secret
+    assert lifecycle.prepare_sessions() == {}  # repeated: nothing more to do
+    assert lifecycle.tick() == {}  # not due yet: it stays paused
+    assert container_state(docker_client, prepared.container_name)["State"]["Paused"] is True
+    sleep_until(booking.start_time)
+    assert lifecycle.tick() == {"started": 1}
+    db.session.expire_all()
+    started = db.session.get(Booking, booking.id)
+    assert started.status == "active" and started.container_id == attrs["Id"]
+    running = container_state(docker_client, started.container_name)["State"]
+    assert running["Running"] is True and running["Paused"] is False
+    assert requests.get(f"http://127.0.0.1:{started.access_port}/", timeout=5).status_code == 200
+    actions = [e.action for e in db.session.scalars(
+        db.select(AuditEvent).where(AuditEvent.entity_id == booking.id).order_by(AuditEvent.id))]
+    assert actions == ["session_prepared", "container_prepared", "started"]
+
+
+def test_each_prepared_session_gets_its_own_secret_kept_out_of_the_audit(lab, factory, session_image,
+                                                                         docker_client):
+    first = approved(factory, lab, session_image, start_in=20 * S)
+    second = approved(factory, lab, session_image, start_in=20 * S)
+    assert lifecycle.prepare_sessions() == {"prepared": 2}
+    db.session.expire_all()
+    tokens = {b: session_token(container_state(docker_client, f"booking-{b}")) for b in (first.id, second.id)}
+    assert tokens[first.id] != tokens[second.id]
+    assert all(tokens[b] == db.session.get(Booking, b).session_secret and len(tokens[b]) >= 40 for b in tokens)
+    audited = " ".join(str((e.before, e.after)) for e in db.session.scalars(
+        db.select(AuditEvent).where(AuditEvent.entity_id.in_(tokens))))
+    assert not any(token in audited for token in tokens.values())
+
+
+def test_cancelling_before_the_start_removes_the_prepared_container(client, lab, factory, session_image,
+                                                                    docker_client):
+    booking = approved(factory, lab, session_image, start_in=20 * S)
+    lifecycle.prepare_sessions()
+    name = f"booking-{booking.id}"
+    assert container_state(docker_client, name)["State"]["Paused"] is True
+    response = client.post(f"/api/student/bookings/{booking.id}/cancel", headers=bearer(booking.user))
+    assert response.status_code == 200, response.get_json()
+    assert lifecycle.tick() == {"stopped": 1}
+    assert docker_client.containers.list(all=True, filters={"name": f"^/{name}$"}) == []
+    db.session.expire_all()
+    cancelled = db.session.get(Booking, booking.id)
+    assert cancelled.status == "cancelled" and cancelled.stopped_at is not None
+    assert lifecycle.prepare_sessions() == {} and lifecycle.tick() == {}
+
+
+def test_reconcile_leaves_a_prepared_session_alone_and_removes_one_whose_booking_was_cancelled(
+        client, admin_headers, lab, factory, session_image, docker_client):
+    waiting = approved(factory, lab, session_image, start_in=20 * S)
+    cancelled = approved(factory, lab, session_image, start_in=20 * S)
+    assert lifecycle.prepare_sessions() == {"prepared": 2}
+    response = client.post(f"/api/admin/bookings/{cancelled.id}/cancel", headers=admin_headers, json={})
+    assert response.status_code == 200, response.get_json()
+    assert lifecycle.reconcile() == {"orphans_stopped": 1, "died": 0}
+    assert docker_client.containers.list(all=True, filters={"name": f"^/booking-{cancelled.id}$"}) == []
+    assert container_state(docker_client, f"booking-{waiting.id}")["State"]["Paused"] is True
+    db.session.expire_all()
+    assert db.session.get(Booking, waiting.id).status == "approved"
+
+
+def test_a_failed_prepare_changes_nothing_and_the_start_still_makes_the_container(lab, factory, session_image):
+    refused = approved(factory, lab, "not-allowed/image:1", start_in=20 * S)
+    assert lifecycle.prepare_sessions() == {"prepare_failed": 1}
+    assert lifecycle.prepare_sessions() == {}  # not retried at once
+    db.session.expire_all()
+    booking = db.session.get(Booking, refused.id)
+    assert (booking.status, booking.container_name, booking.start_attempts) == ("approved", None, 0)
+    unprepared = approved(factory, lab, session_image, start_in=0.3 * S)
+    sleep_until(unprepared.start_time)
+    tick_until(lambda: db.session.get(Booking, unprepared.id).status == "active")
