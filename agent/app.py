@@ -112,7 +112,8 @@ def _register_routes(app: Flask) -> None:
     def start_container():
         """Start (or return) the container of a booking with the booked limits;
         with `prepare`, make it ahead of the start, paused."""
-        schema = StartContainerSchema(max_cpu_cores=config.max_cpu_cores, max_memory_gb=config.max_memory_gb)
+        schema = StartContainerSchema(max_cpu_cores=config.max_cpu_cores, max_memory_gb=config.max_memory_gb,
+                                      env_allowlist=config.env_allowlist)
         data = _load(schema, _json_object())
         spec = SessionSpec(
             booking_id=data["booking_id"],

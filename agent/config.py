@@ -23,6 +23,20 @@ NODE_ID_RE = re.compile(r"^[A-Za-z0-9_.-]{1,63}$")
 _TRUE = ("1", "true", "yes", "on")
 _FALSE = ("", "0", "false", "no", "off")
 _DOCKER_VARS = ("DOCKER_HOST", "DOCKER_TLS_VERIFY", "DOCKER_CERT_PATH", "DOCKER_CONTEXT")
+# The environment variables a session's container may be given: what the
+# controller sends (controller/services/sessions.py start_env). AGENT_ENV_ALLOWLIST
+# replaces it; no list may admit a variable that changes how programs load.
+DEFAULT_ENV_ALLOWLIST = (
+    "SESSION_TOKEN", "SESSION_BASE_URL", "JUPYTER_TOKEN", "NOTEBOOK_ARGS", "SESSION_PASSWORD",
+)
+ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
+_NEVER_ALLOWED_PREFIXES = ("LD_", "DYLD_")
+_NEVER_ALLOWED = {
+    "PATH", "GCONV_PATH", "HOSTALIASES", "RESOLV_HOST_CONF", "LOCALDOMAIN", "MALLOC_CHECK_", "BASH_ENV",
+    "ENV", "SHELLOPTS", "PS4", "IFS", "PYTHONPATH", "PYTHONSTARTUP", "PYTHONHOME", "PERL5LIB", "PERL5OPT",
+    "RUBYOPT", "RUBYLIB", "NODE_OPTIONS", "NODE_PATH", "JAVA_TOOL_OPTIONS", "_JAVA_OPTIONS", "LUA_INIT",
+    "GIT_SSH_COMMAND",
+}
 
 
 class ConfigError(ValueError):
@@ -39,6 +53,7 @@ class AgentConfig:
     docker_env: Mapping[str, str] = field(default_factory=dict)
     docker_timeout: int = 30
     image_allowlist: tuple[str, ...] = ()
+    env_allowlist: tuple[str, ...] = DEFAULT_ENV_ALLOWLIST
     port_range: tuple[int, int] = (20000, 20999)
     publish_address: str = "0.0.0.0"
     public_host: str = field(default_factory=socket.gethostname)
@@ -80,6 +95,14 @@ class AgentConfig:
         for name, path in (("AGENT_TLS_CERT", self.tls_cert), ("AGENT_TLS_KEY", self.tls_key)):
             if path and not os.access(path, os.R_OK):
                 raise ConfigError(f"{name}: cannot read {path}")
+        for name in self.env_allowlist:
+            if not ENV_NAME_RE.match(name):
+                raise ConfigError(f"AGENT_ENV_ALLOWLIST: {name!r} is not a variable name")
+            if name.upper().startswith(_NEVER_ALLOWED_PREFIXES) or name.upper() in _NEVER_ALLOWED:
+                raise ConfigError(
+                    f"AGENT_ENV_ALLOWLIST may not admit {name}: it changes how programs in the "
+                    "container load or run"
+                )
         low, high = self.port_range
         if not (1024 <= low <= high <= 65535):
             raise ConfigError("AGENT_PORT_RANGE must be LOW-HIGH with 1024 <= LOW <= HIGH <= 65535")
@@ -113,6 +136,8 @@ class AgentConfig:
             kwargs["public_host"] = env["AGENT_PUBLIC_HOST"].strip()
         if env.get("AGENT_SESSION_NETWORK"):
             kwargs["session_network"] = env["AGENT_SESSION_NETWORK"].strip()
+        if env.get("AGENT_ENV_ALLOWLIST", "").strip():
+            kwargs["env_allowlist"] = _allowlist(env["AGENT_ENV_ALLOWLIST"])
         if env.get("AGENT_NODE_ID"):
             kwargs["node_id"] = env["AGENT_NODE_ID"].strip()
         if env.get("AGENT_PORT_RANGE"):

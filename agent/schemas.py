@@ -13,9 +13,10 @@ import re
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates
 
+from agent.config import DEFAULT_ENV_ALLOWLIST, ENV_NAME_RE
+
 BOOKING_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
 CONTAINER_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
-ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
 MIN_MEMORY_GB = 1 / 64  # 16 MiB: below that Docker refuses or the container cannot start
 MIN_CPU_CORES = 0.01  # Docker's own floor for NanoCpus
 MAX_GPU_COUNT = 16  # GPUs one session may ask for
@@ -94,10 +95,21 @@ class StartContainerSchema(Schema):
     # Make the container ahead of the booking's start, paused; the start unpauses it.
     prepare = fields.Boolean(load_default=False, truthy={True}, falsy={False})
 
-    def __init__(self, *, max_cpu_cores: float, max_memory_gb: float, **kwargs):
+    def __init__(self, *, max_cpu_cores: float, max_memory_gb: float,
+                 env_allowlist: tuple[str, ...] = DEFAULT_ENV_ALLOWLIST, **kwargs):
         super().__init__(**kwargs)
         self.max_cpu_cores = max_cpu_cores
         self.max_memory_gb = max_memory_gb
+        self.env_allowlist = frozenset(env_allowlist)
+
+    @validates("env")
+    def _check_env_names(self, value: dict, data_key: str) -> None:
+        refused = sorted(name for name in value if name not in self.env_allowlist)
+        if refused:
+            raise ValidationError({
+                name: ["Not a variable this node passes to containers (see AGENT_ENV_ALLOWLIST)."]
+                for name in refused
+            })
 
     @validates("cpu_cores")
     def _check_cpu(self, value: float, data_key: str) -> None:
