@@ -3,18 +3,36 @@ import { Route, Routes } from 'react-router';
 import { LoadingBlock } from '@/components/ui/spinner';
 import { RedirectIfSignedIn, RequireRole } from '@/lib/authorization';
 import { AppLayout } from './layout';
-import { LoginRoute } from './routes/login';
-import { NotFoundRoute } from './routes/not-found';
-import { RegisterRoute } from './routes/register';
-import { StudentDashboardRoute } from './routes/student-dashboard';
 
-// The admin pages (and recharts) load only for admins.
-const AdminOverviewRoute = lazy(() => import('./routes/admin/overview'));
-const AdminBookingsRoute = lazy(() => import('./routes/admin/bookings'));
-const AdminNodesRoute = lazy(() => import('./routes/admin/nodes'));
-const AdminUsersRoute = lazy(() => import('./routes/admin/users'));
+/**
+ * Every page is its own chunk, loaded when it is first visited: the login page
+ * does not carry the dashboards, nor a student the admin pages (bench/bundle_size.py
+ * measures each route). Add a page the same way, never with a static import:
+ *   const FooRoute = lazyPage(() => import('./routes/foo'));            // default export
+ *   const BarRoute = lazyPage(() => import('./routes/bar'), 'BarRoute'); // named export
+ */
+function lazyPage(load, name = 'default') {
+  const Page = lazy(() => load().then((module) => ({ default: module[name] })));
+  return function LazyPage(props) {
+    return (
+      <Suspense fallback={<LoadingBlock />}>
+        <Page {...props} />
+      </Suspense>
+    );
+  };
+}
 
-const page = (element) => <Suspense fallback={<LoadingBlock />}>{element}</Suspense>;
+const LoginRoute = lazyPage(() => import('./routes/login'), 'LoginRoute');
+const RegisterRoute = lazyPage(() => import('./routes/register'), 'RegisterRoute');
+const NotFoundRoute = lazyPage(() => import('./routes/not-found'), 'NotFoundRoute');
+const StudentDashboardRoute = lazyPage(
+  () => import('./routes/student-dashboard'),
+  'StudentDashboardRoute',
+);
+const AdminOverviewRoute = lazyPage(() => import('./routes/admin/overview'));
+const AdminBookingsRoute = lazyPage(() => import('./routes/admin/bookings'));
+const AdminNodesRoute = lazyPage(() => import('./routes/admin/nodes'));
+const AdminUsersRoute = lazyPage(() => import('./routes/admin/users'));
 
 export function AppRoutes() {
   return (
@@ -52,10 +70,10 @@ export function AppRoutes() {
           </RequireRole>
         }
       >
-        <Route index element={page(<AdminOverviewRoute />)} />
-        <Route path="bookings" element={page(<AdminBookingsRoute />)} />
-        <Route path="nodes" element={page(<AdminNodesRoute />)} />
-        <Route path="users" element={page(<AdminUsersRoute />)} />
+        <Route index element={<AdminOverviewRoute />} />
+        <Route path="bookings" element={<AdminBookingsRoute />} />
+        <Route path="nodes" element={<AdminNodesRoute />} />
+        <Route path="users" element={<AdminUsersRoute />} />
       </Route>
       <Route path="*" element={<NotFoundRoute />} />
     </Routes>

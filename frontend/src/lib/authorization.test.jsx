@@ -83,7 +83,7 @@ describe('role guard', () => {
     async (route) => {
       renderWithProviders(null, { route, routes: <AppRoutes /> });
       await waitFor(() => expect(location()).toBe('/login'));
-      expect(screen.getByRole('heading', { name: 'Sign in' })).toBeInTheDocument();
+      expect(await screen.findByRole('heading', { name: 'Sign in' })).toBeInTheDocument();
     },
   );
 
