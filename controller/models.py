@@ -18,8 +18,11 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     false,
+    text,
 )
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.sql.functions import FunctionElement
 
 from controller.extensions import db
 
@@ -51,6 +54,55 @@ class UTCDateTime(TypeDecorator):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class window_overlaps(FunctionElement):  # noqa: N801 (an SQL function's name)
+    """`window_overlaps(start_col, end_col, start[, end])`: the row's
+    `[start_col, end_col)` overlaps `[start, end)` (no `end`: from `start` on).
+
+    Postgres gets `tstzrange(...) && tstzrange(...)`, which a GiST index on
+    the range answers bounded on both ends (ix_bookings_holding_window);
+    other databases get `start_col < end AND end_col > start`."""
+
+    type = Boolean()
+    inherit_cache = True
+    name = "window_overlaps"
+
+
+@compiles(window_overlaps)
+def _window_overlaps(element, compiler, **kw):
+    start_col, end_col, start, *end = element.clauses
+    condition = end_col > start
+    if end:
+        condition = condition & (start_col < end[0])
+    return f"({compiler.process(condition, **kw)})"
+
+
+@compiles(window_overlaps, "postgresql")
+def _window_overlaps_pg(element, compiler, **kw):
+    start_col, end_col, start, *end = (compiler.process(c, **kw) for c in element.clauses)
+    upper = end[0] if end else "NULL"
+    return f"tstzrange({start_col}, {end_col}, '[)') && tstzrange({start}, {upper}, '[)')"
+
+
+class epoch_seconds(FunctionElement):  # noqa: N801 (an SQL function's name)
+    """`epoch_seconds(t)`: a UTC datetime column as seconds since 1970, so
+    durations can be summed in the database on Postgres and SQLite alike."""
+
+    type = Float()
+    inherit_cache = True
+    name = "epoch_seconds"
+
+
+@compiles(epoch_seconds)
+def _epoch_seconds(element, compiler, **kw):
+    # SQLite keeps naive UTC text; julianday() reads it.
+    return f"((julianday({compiler.process(element.clauses, **kw)}) - 2440587.5) * 86400.0)"
+
+
+@compiles(epoch_seconds, "postgresql")
+def _epoch_seconds_pg(element, compiler, **kw):
+    return f"date_part('epoch', {compiler.process(element.clauses, **kw)})"
 
 
 class Role(enum.StrEnum):
@@ -182,7 +234,24 @@ class Booking(TimestampMixin, db.Model):
         Index("ix_bookings_agent_window", "agent_id", "start_time", "end_time"),
         Index("ix_bookings_user_status", "user_id", "status"),
         Index("ix_bookings_status_start", "status", "start_time"),
+        Index("ix_bookings_start_id", "start_time", "id"),
+        # What `placement.holding` asks for on Postgres (window_overlaps): the
+        # holding bookings' [start, end) ranges; SQLite has no range types.
+        Index("ix_bookings_holding_window", text("tstzrange(start_time, end_time, '[)')"),
+              postgresql_using="gist", postgresql_where=text("status IN ('approved', 'active')"),
+              ).ddl_if(dialect="postgresql"),
     )
+
+
+class BookingTotal(db.Model):
+    """How many bookings are in a status, kept by triggers on Postgres
+    (migration 0005) for the final statuses, which only grow. A status
+    without a row here is counted from the bookings (`stats.booking_counts`)."""
+
+    __tablename__ = "booking_totals"
+
+    status: Mapped[str] = mapped_column(String(16), primary_key=True)
+    n: Mapped[int] = mapped_column(Integer, nullable=False)
 
 
 class AuditEvent(db.Model):

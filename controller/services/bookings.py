@@ -14,13 +14,13 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import func
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import contains_eager, joinedload
 
 from controller.config import session_image
 from controller.errors import AppError, CapacityExceeded, Conflict, NotFound, ValidationFailed
 from controller.extensions import db
 from controller.models import Agent, Booking, User, utcnow
-from controller.services import placement, workflow
+from controller.services import placement, stats, workflow
 from controller.services.placement import Resources, gb_to_mib
 from controller.services.queries import get_or_404, paginate
 from controller.services.workflow import OPEN_STATUSES, Actor
@@ -262,28 +262,41 @@ def admin_bookings(*, status: list[str] | None = None, user_id: int | None = Non
                    sort: str = "start_time", order: str = "asc",
                    page: int = 1, per_page: int = 20) -> dict:
     """All bookings, filtered, sorted and paginated, with each one's user,
-    node and approver loaded in the same query."""
-    stmt = (db.select(Booking).join(User, Booking.user_id == User.id)
-            .options(joinedload(Booking.user), joinedload(Booking.agent), joinedload(Booking.approved_by)))
+    node and approver loaded in the same query. The default sort reads its
+    page from ix_bookings_start_id; the total comes from the kept status
+    totals when no other filter applies, else is counted on the bookings
+    alone (joined to users only to match `q`)."""
+    conditions = []
     if status:
-        stmt = stmt.where(Booking.status.in_(status))
+        conditions.append(Booking.status.in_(status))
     if user_id is not None:
-        stmt = stmt.where(Booking.user_id == user_id)
+        conditions.append(Booking.user_id == user_id)
     if agent_id is not None:
-        stmt = stmt.where(Booking.agent_id == agent_id)
+        conditions.append(Booking.agent_id == agent_id)
     if q:
-        stmt = stmt.where(func.lower(User.username).like(f"%{q.lower()}%"))
+        conditions.append(func.lower(User.username).like(f"%{q.lower()}%"))
     if start_from is not None:
-        stmt = stmt.where(Booking.start_time >= start_from)
+        conditions.append(Booking.start_time >= start_from)
     if start_to is not None:
-        stmt = stmt.where(Booking.start_time < start_to)
+        conditions.append(Booking.start_time < start_to)
     if overlaps_from is not None:
-        stmt = stmt.where(Booking.end_time > overlaps_from)
+        conditions.append(Booking.end_time > overlaps_from)
     if overlaps_to is not None:
-        stmt = stmt.where(Booking.start_time < overlaps_to)
+        conditions.append(Booking.start_time < overlaps_to)
+    stmt = (db.select(Booking).join(User, Booking.user_id == User.id).where(*conditions)
+            .options(contains_eager(Booking.user), joinedload(Booking.agent),
+                     joinedload(Booking.approved_by)))
     column = SORT_COLUMNS[sort]
-    stmt = stmt.order_by(column.desc() if order == "desc" else column.asc(), Booking.id)
-    return paginate(stmt, page, per_page)
+    stmt = stmt.order_by(column.desc() if order == "desc" else column.asc(),
+                         Booking.id.desc() if order == "desc" else Booking.id)
+    if len(conditions) == (1 if status else 0):
+        # Filtered by status at most: the kept totals answer without counting.
+        total = sum(stats.booking_counts(status or workflow.STATUSES).values())
+        return paginate(stmt, page, per_page, total=total)
+    count = db.select(func.count(Booking.id)).where(*conditions)
+    if q:
+        count = count.join(User, Booking.user_id == User.id)
+    return paginate(stmt, page, per_page, count=count)
 
 
 def apply_moves(plan: placement.Repacked, for_what: str, by: Actor, actor_id: int | None) -> None:

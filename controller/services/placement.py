@@ -34,12 +34,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import func, text
+from sqlalchemy import func, literal, text
 from sqlalchemy.exc import DBAPIError
 
 from controller.errors import Busy
 from controller.extensions import db
-from controller.models import Agent, AgentStatus, Booking, utcnow
+from controller.models import Agent, AgentStatus, Booking, UTCDateTime, utcnow, window_overlaps
 from controller.services import repack
 from controller.services.workflow import HOLDING_STATUSES, BookingStatus
 
@@ -99,11 +99,14 @@ class Resources:
 
 def holding(start: datetime, end: datetime | None = None):
     """The SQL condition for bookings that hold capacity somewhere in
-    `[start, end)` (`end=None`: from `start` on). The only definition of it."""
-    condition = Booking.status.in_(HOLDING_STATUSES) & (Booking.end_time > start)
-    if end is not None:
-        condition = condition & (Booking.start_time < end)
-    return condition
+    `[start, end)` (`end=None`: from `start` on). The only definition of it.
+
+    On Postgres the window test is a range overlap that the partial GiST
+    index ix_bookings_holding_window answers bounded on both ends, so its
+    cost follows the bookings in the window, not the table's history."""
+    bounds = [literal(start, UTCDateTime)] + ([] if end is None else [literal(end, UTCDateTime)])
+    return Booking.status.in_(HOLDING_STATUSES) & window_overlaps(Booking.start_time, Booking.end_time,
+                                                                  *bounds)
 
 
 def holdings(agent_ids: list[int], start: datetime, end: datetime | None,
