@@ -41,7 +41,8 @@ agent: venv
 lint: venv
 	$(VENV)/bin/ruff check controller agent tests bench deploy
 
-test-python: venv
+# The Python suites include a smoke run of bench/bundle_size.py, which builds the SPA.
+test-python: venv frontend-deps
 	$(PY) -m pytest
 
 test-frontend: frontend-build
