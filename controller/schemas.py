@@ -156,6 +156,39 @@ class AvailabilityResultSchema(Schema):
     nodes_fitting = fields.Integer()
 
 
+class SlotQuerySchema(Schema):
+    cpu_cores = StrictInteger(required=True, validate=validate.Range(1, 1024))
+    memory_gb = StrictFloat(required=True, validate=validate.Range(min=0, min_inclusive=False, max=65536))
+    gpu_count = StrictInteger(load_default=0, validate=validate.Range(0, MAX_GPU_COUNT))
+    duration = StrictInteger(required=True, validate=validate.Range(1, 60 * 24 * 366),
+                             metadata={"description": "Minutes"})
+    not_before = UTCDateTime(load_default=None)
+    not_after = UTCDateTime(load_default=None, metadata={"description": "The latest end"})
+    image = fields.String(load_default=None, validate=validate.Length(1, 255))
+    tags = fields.List(
+        fields.String(validate=[validate.Length(1, 32), validate.Regexp(TAG_RE)]),
+        load_default=list, validate=validate.Length(max=10),
+    )
+
+    @validates_schema
+    def ordered(self, data, **_):
+        if data.get("not_before") and data.get("not_after") and data["not_after"] < data["not_before"]:
+            raise ValidationError("Must not be before not_before.", "not_after")
+
+
+class SlotSchema(Schema):
+    start_time = fields.DateTime()
+    end_time = fields.DateTime()
+    repack = fields.Boolean(metadata={
+        "description": "Fits once approved bookings that have not started move"})
+
+
+class SlotsSchema(Schema):
+    windows = fields.List(fields.Nested(SlotSchema))
+    complete = fields.Boolean(metadata={
+        "description": "False when the search for earlier windows that need repacking hit its time limit"})
+
+
 class PageArgsSchema(Schema):
     page = fields.Integer(load_default=1, validate=validate.Range(1, 100000))
     per_page = fields.Integer(load_default=20, validate=validate.Range(1, 100))

@@ -10,6 +10,8 @@ from controller.schemas import (
     OptionsSchema,
     ProfileSchema,
     SessionSchema,
+    SlotQuerySchema,
+    SlotsSchema,
     StudentBookingPageSchema,
     StudentBookingQuerySchema,
     StudentBookingSchema,
@@ -34,6 +36,15 @@ def options():
 def availability(args):
     """Whether any node could take this request in this window now."""
     return bookings.availability(**args)
+
+
+@blp.route("/slots", methods=["POST"])
+@login_required
+@blp.arguments(SlotQuerySchema)
+@blp.response(200, SlotsSchema)
+def slots(args):
+    """The earliest windows in which the lab could take this request (counting repacking)."""
+    return bookings.slots(**args)
 
 
 @blp.route("/book", methods=["POST"])

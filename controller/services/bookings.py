@@ -200,6 +200,42 @@ def availability(*, start_time: datetime, end_time: datetime, cpu_cores: int, me
     return {"available": fitting > 0, "nodes_fitting": fitting}
 
 
+def slots(*, cpu_cores: int, memory_gb: float, duration: int, gpu_count: int = 0,
+          not_before: datetime | None = None, not_after: datetime | None = None,
+          image: str | None = None, tags: Iterable[str] = (), count: int = 3) -> dict:
+    """The earliest windows of `duration` minutes within `[not_before,
+    not_after]` (default: from the next minute to the horizon) in which some
+    node could take the request, counting repacking (`placement.earliest_windows`);
+    the lab's answer, naming no node or booking. Raises ValidationFailed for
+    a size the lab cannot hold, a duration outside the limits, or a range
+    beyond the horizon or shorter than the duration."""
+    image = image or session_images()[0]["name"]
+    tags = list(tags)
+    need = Resources(cpu_cores, gb_to_mib(memory_gb), gpu_count)
+    rules = limits()
+    _validate_request(need, memory_gb, image, tags, rules)
+    now = utcnow()
+    earliest = now.replace(second=0, microsecond=0) + timedelta(minutes=1)
+    horizon = now + timedelta(days=rules["horizon_days"])
+    start = max(not_before or earliest, earliest)
+    end = not_after or horizon
+    length = timedelta(minutes=duration)
+    errors: dict[str, list[str]] = {}
+    if duration < rules["min_duration_minutes"]:
+        errors["duration"] = [f"A booking lasts at least {rules['min_duration_minutes']} minutes."]
+    elif length > timedelta(hours=rules["max_duration_hours"]):
+        errors["duration"] = [f"A booking lasts at most {rules['max_duration_hours']:g} hours."]
+    if end > horizon:
+        errors["not_after"] = [f"A booking must end within {rules['horizon_days']} days from now."]
+    elif end - start < length:
+        errors["not_after"] = ["The range is shorter than the duration (or already over)."]
+    if errors:
+        raise ValidationFailed("No window can be searched for like that.", errors)
+    windows, complete = placement.earliest_windows(need, length, start, end, tags, image, count)
+    return {"windows": [{"start_time": w.start, "end_time": w.end, "repack": w.repack} for w in windows],
+            "complete": complete}
+
+
 def student_bookings(user: User, status: str | None, page: int, per_page: int) -> dict:
     stmt = db.select(Booking).options(joinedload(Booking.agent)).where(Booking.user_id == user.id)
     if status:

@@ -28,10 +28,12 @@ from __future__ import annotations
 
 import enum
 import threading
+import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from itertools import islice
 
 from flask import current_app
 from sqlalchemy import func, literal, text
@@ -457,3 +459,116 @@ def lock_usable_agents(also: int | None = None) -> list[Agent]:
     ids = [a.id for a in db.session.scalars(db.select(Agent))
            if node_state(a) != NodeState.UNAVAILABLE or a.id == also]
     return [a for a in lock_agents(ids) if node_state(a) != NodeState.UNAVAILABLE or a.id == also]
+
+
+# --- the earliest windows ------------------------------------------------
+
+@dataclass(frozen=True)
+class Window:
+    start: datetime
+    end: datetime
+    repack: bool  # fits only if approved bookings that have not started move
+
+
+def _blocked(rows, need: Resources, total: Resources, lo: datetime, hi: datetime) -> list[list[datetime]]:
+    """The merged stretches of `[lo, hi)` in which `need` does not fit next to
+    `rows` (agent, start, end, cores, memory GB, GPUs) on a node of `total`."""
+    events = []
+    for _, start, end, cpu, memory, gpu in rows:
+        start, end = max(start, lo), min(end, hi)
+        if start < end:
+            size = (cpu, gb_to_mib(memory), gpu or 0)
+            events.append((start, size))
+            events.append((end, (-size[0], -size[1], -size[2])))
+    events.sort(key=lambda event: event[0])
+    room = total - need
+    room = (room.cpu_cores, room.memory_mib, room.gpu_count)
+    used, blocked, index = [0, 0, 0], [], 0
+    if min(room) < 0:
+        return [[lo, hi]]
+    while index < len(events):
+        instant = events[index][0]
+        while index < len(events) and events[index][0] == instant:
+            size = events[index][1]
+            used[0] += size[0]
+            used[1] += size[1]
+            used[2] += size[2]
+            index += 1
+        full = used[0] > room[0] or used[1] > room[1] or used[2] > room[2]
+        if full and not (blocked and blocked[-1][1] is None):
+            blocked.append([instant, None])
+        elif not full and blocked and blocked[-1][1] is None:
+            blocked[-1][1] = instant
+    if blocked and blocked[-1][1] is None:
+        blocked[-1][1] = hi
+    return blocked
+
+
+def _gap_starts(blocked: list[list[datetime]], duration: timedelta, lo: datetime,
+                hi: datetime) -> Iterator[tuple[datetime, datetime]]:
+    """Each free stretch of `[lo, hi)` (around `blocked`) long enough for
+    `duration`, as (first start, end of the stretch)."""
+    free_from = lo
+    for start, end in [*blocked, [hi, hi]]:
+        if start - free_from >= duration:
+            yield free_from, start
+        free_from = max(free_from, end)
+
+
+def earliest_windows(need: Resources, duration: timedelta, not_before: datetime, not_after: datetime,
+                     required_tags: Iterable[str] = (), image: str | None = None, count: int = 3,
+                     now: datetime | None = None) -> tuple[list[Window], bool]:
+    """The earliest `count` windows of `duration` within `[not_before,
+    not_after]` in which some eligible node could take `need`, each the first
+    start of a free stretch, and whether the search for earlier windows that
+    need repacking finished within REPACK_TIME_LIMIT_MS (False: one might
+    exist that it did not reach).
+
+    A window stops or starts fitting only where a booking ends or starts, so
+    the earliest start that fits is `not_before` or some booking's end: each
+    node's free stretches give the earliest start without moving anything;
+    before it, every booking end at which the lab's pooled free capacity
+    could hold the request is tried with `repack_for`, earliest first."""
+    now = now or utcnow()
+    tags = list(required_tags)
+    agents = [a for a in db.session.scalars(db.select(Agent).order_by(Agent.id))
+              if node_state(a) != NodeState.UNAVAILABLE]
+    candidates = [a for a in agents if eligible(a, tags, image) and need.within(Resources.of(a))]
+    if not candidates or not_after - not_before < duration:
+        return [], True
+    rows = db.session.execute(
+        db.select(Booking.agent_id, Booking.start_time, Booking.end_time, Booking.cpu_cores,
+                  Booking.memory_gb, Booking.gpu_count)
+        .where(Booking.agent_id.in_([a.id for a in agents]), holding(not_before, not_after))
+    ).all()
+    by_agent: dict[int, list] = {a.id: [] for a in agents}
+    for row in rows:
+        by_agent[row[0]].append(row)
+    plain: set[datetime] = set()
+    for agent in candidates:
+        blocked = _blocked(by_agent[agent.id], need, Resources.of(agent), not_before, not_after)
+        stretches = _gap_starts(blocked, duration, not_before, not_after)
+        plain.update(start for start, _ in islice(stretches, count))
+    windows = [Window(start, start + duration, False) for start in sorted(plain)[:count]]
+    first_plain = windows[0].start if windows else not_after
+    # Before it: try repacking at the booking ends where the lab's pooled room could hold it.
+    pooled_total = sum((Resources.of(a) for a in agents), Resources())
+    pooled = _blocked(rows, need, pooled_total, not_before, min(first_plain + duration, not_after))
+    ends = sorted({not_before, *(row[2] for row in rows if not_before < row[2] < first_plain)})
+    deadline = time.perf_counter() + current_app.config["REPACK_TIME_LIMIT_MS"] / 1000
+    complete = True
+    stretches = list(_gap_starts(pooled, duration, not_before, first_plain + duration))
+    for start in ends:
+        if not any(lo <= start and start + duration <= hi for lo, hi in stretches):
+            continue
+        if time.perf_counter() > deadline:
+            complete = False
+            break
+        plan = repack_for(candidates, agents, need, start, start + duration, now=now)
+        if plan.agent is not None:
+            windows = [Window(start, start + duration, True), *windows][:count]
+            break
+        if plan.gave_up:
+            complete = False
+            break
+    return windows, complete
