@@ -114,7 +114,15 @@ class Config:
         self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
         self.RATELIMIT_KEY_PREFIX = os.environ.get("RATELIMIT_KEY_PREFIX", "booking")
         self.RATELIMIT_HEADERS_ENABLED = True
+        # Failed logins per IP and username, failed logins per username from
+        # any address, and a generous ceiling on all attempts from one address
+        # (a class behind one NAT address logs in at once).
         self.LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute")
+        self.LOGIN_USERNAME_RATE_LIMIT = os.environ.get("LOGIN_USERNAME_RATE_LIMIT", "30 per 15 minutes")
+        self.LOGIN_IP_RATE_LIMIT = os.environ.get("LOGIN_IP_RATE_LIMIT", "600 per minute")
+        # Forgotten-password requests per IP and per address, and how long a link lasts.
+        self.FORGOT_RATE_LIMIT = os.environ.get("FORGOT_RATE_LIMIT", "5 per hour")
+        self.PASSWORD_RESET_MINUTES = env_int("PASSWORD_RESET_MINUTES", 60)
         self.REGISTER_RATE_LIMIT = os.environ.get("REGISTER_RATE_LIMIT", "20 per hour")
 
         self.TRUST_PROXY_HOPS = env_int("TRUST_PROXY_HOPS", 0)
@@ -152,6 +160,19 @@ class Config:
         self.ADMIN_USERNAME = os.environ.get("ADMIN_USERNAME", "admin").strip() or "admin"
         self.ADMIN_PASSWORD = os.environ.get("ADMIN_PASSWORD") or None
         self.ADMIN_EMAIL = os.environ.get("ADMIN_EMAIL", "").strip() or None
+
+        # Email: off when SMTP_URL is unset. smtp://[user:pass@]host[:port]
+        # (add ?starttls=true to upgrade) or smtps:// for TLS from the start.
+        self.SMTP_URL = os.environ.get("SMTP_URL", "").strip() or None
+        self.MAIL_FROM = os.environ.get("MAIL_FROM", "").strip() or "Compute booking <booking@localhost>"
+        self.SMTP_TIMEOUT_SECONDS = env_float("SMTP_TIMEOUT_SECONDS", 10)
+        # Times in mail are the lab's local time.
+        self.LAB_TIMEZONE = os.environ.get("LAB_TIMEZONE", "").strip() or "UTC"
+        self.MAIL_SEND_SECONDS = env_float("MAIL_SEND_SECONDS", 10)
+        self.REMINDER_CHECK_SECONDS = env_float("REMINDER_CHECK_SECONDS", 30)
+        self.MAIL_RETRY_BASE_SECONDS = env_float("MAIL_RETRY_BASE_SECONDS", 30)
+        self.MAIL_RETRY_MAX_SECONDS = env_float("MAIL_RETRY_MAX_SECONDS", 3600)
+        self.MAIL_MAX_ATTEMPTS = env_int("MAIL_MAX_ATTEMPTS", 12)
 
         self.SCHEDULER_ENABLED = env_bool("SCHEDULER_ENABLED", True)
         # How often the start/stop tick runs; the other jobs' intervals.

@@ -136,6 +136,9 @@ class User(TimestampMixin, db.Model):
     password_hash: Mapped[str] = mapped_column(String(255), nullable=False)
     role: Mapped[str] = mapped_column(String(16), nullable=False, default=Role.STUDENT.value)
     is_active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    # Tokens carry this number; raising it (a password change or reset)
+    # revokes every access and refresh token issued before.
+    token_version: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")
 
     bookings: Mapped[list[Booking]] = relationship(
         back_populates="user", foreign_keys="Booking.user_id"
@@ -305,3 +308,77 @@ class SchedulerLeader(db.Model):
     holder: Mapped[str] = mapped_column(String(255), nullable=False)
     since: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
     heartbeat_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+
+
+class MailOutbox(db.Model):
+    """A mail to send, written in the transaction of the change it reports
+    and sent later by the scheduler's leader (`notifications.send_due`).
+    `dedupe_key` makes each notice unique, so nothing is queued twice."""
+
+    __tablename__ = "mail_outbox"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
+    recipient: Mapped[str] = mapped_column(String(254), nullable=False)
+    category: Mapped[str] = mapped_column(String(32), nullable=False)
+    subject: Mapped[str] = mapped_column(String(255), nullable=False)
+    body: Mapped[str] = mapped_column(Text, nullable=False)
+    dedupe_key: Mapped[str] = mapped_column(String(255), unique=True, nullable=False)
+    attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    # When to try next; None once sent or given up.
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+
+    __table_args__ = (Index("ix_mail_outbox_due", "sent_at", "next_attempt_at"),)
+
+
+class NotificationPreference(db.Model):
+    """A user's choice for one email category; no row means on."""
+
+    __tablename__ = "notification_preferences"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    category: Mapped[str] = mapped_column(String(32), primary_key=True)
+    email: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+
+
+class CalendarFeed(db.Model):
+    """A secret calendar URL: a user's own bookings, or (admins) the whole
+    lab or one node. Only the token's SHA-256 is kept; regenerating replaces
+    the row, which revokes the old URL."""
+
+    __tablename__ = "calendar_feeds"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
+    scope: Mapped[str] = mapped_column(String(8), nullable=False)  # user, lab or node
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id", ondelete="CASCADE"))
+    # "user", "lab" or "node:<id>": one feed per user and scope.
+    scope_key: Mapped[str] = mapped_column(String(32), nullable=False)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+
+    user: Mapped[User] = relationship()
+    agent: Mapped[Agent | None] = relationship()
+
+    __table_args__ = (
+        CheckConstraint("scope IN ('user', 'lab', 'node')", name="ck_calendar_feeds_scope"),
+        Index("uq_calendar_feeds_user_scope", "user_id", "scope_key", unique=True),
+    )
+
+
+class PasswordResetToken(db.Model):
+    """A forgotten-password link: single use, expiring, kept as a SHA-256."""
+
+    __tablename__ = "password_reset_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship()

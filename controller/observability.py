@@ -7,12 +7,20 @@ written while the request runs.
 
 import json
 import logging
+import re
 import time
 import uuid
 
 from flask import Flask, g, has_request_context, request
 
 REQUEST_ID_HEADER = "X-Request-ID"
+# Paths that carry a secret (a calendar feed's token): logged with it masked.
+SECRET_PATHS = re.compile(r"^(/api/calendar/)[^/]+")
+
+
+def loggable_path(path: str) -> str:
+    """The request path with any secret in it replaced by `***`."""
+    return SECRET_PATHS.sub(r"\1***", path)
 _STANDARD_ATTRS = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
 
 
@@ -70,7 +78,7 @@ def init_request_logging(app: Flask) -> None:
                 "request",
                 extra={
                     "method": request.method,
-                    "path": request.path,
+                    "path": loggable_path(request.path),
                     "status": response.status_code,
                     "duration_ms": duration_ms,
                 },

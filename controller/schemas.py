@@ -22,7 +22,7 @@ from marshmallow import (
 )
 
 from controller.models import AgentStatus, enum_values, utcnow
-from controller.services import placement, workflow
+from controller.services import notifications, placement, workflow
 from controller.services.agent_client import MAX_GPU_COUNT
 from controller.services.workflow import STATUSES, Actor
 
@@ -599,9 +599,88 @@ class ProcessSchema(Schema):
     is_leader = fields.Boolean()
 
 
+# --- passwords, notifications, calendar feeds ------------------------------
+
+def _password_long_enough(value: str) -> None:
+    minimum = current_app.config["PASSWORD_MIN_LENGTH"]
+    if len(value) < minimum:
+        raise ValidationError(f"Use at least {minimum} characters.")
+
+
+def new_password_field(**kwargs):
+    return fields.String(required=True, load_only=True,
+                         validate=[validate.Length(max=256), _password_long_enough], **kwargs)
+
+
+class ChangePasswordSchema(Schema):
+    current_password = fields.String(required=True, load_only=True, validate=validate.Length(1, 256))
+    new_password = new_password_field()
+
+
+class AdminSetPasswordSchema(Schema):
+    new_password = new_password_field()
+
+
+class ForgotPasswordSchema(Schema):
+    email = fields.Email(required=True, validate=validate.Length(max=254))
+
+
+class ResetPasswordSchema(Schema):
+    token = fields.String(required=True, load_only=True, validate=validate.Length(1, 256))
+    new_password = new_password_field()
+
+
+class NotificationCategorySchema(Schema):
+    category = fields.String()
+    label = fields.String()
+    email = fields.Boolean()
+
+
+class NotificationPreferencesSchema(Schema):
+    email_enabled = fields.Boolean(metadata={"description": "Whether the lab sends email at all (SMTP_URL)."})
+    categories = fields.List(fields.Nested(NotificationCategorySchema))
+
+
+class NotificationUpdateSchema(Schema):
+    categories = fields.Dict(
+        required=True, keys=fields.String(validate=validate.OneOf(notifications.CATEGORIES)),
+        values=StrictBoolean(), validate=validate.Length(min=1))
+
+
+class CalendarFeedSchema(Schema):
+    id = fields.Integer(dump_only=True)
+    scope = fields.String(dump_only=True)
+    agent_id = fields.Integer(dump_only=True, allow_none=True)
+    created_at = fields.DateTime(dump_only=True)
+
+
+class CalendarFeedListSchema(Schema):
+    items = fields.List(fields.Nested(CalendarFeedSchema))
+
+
+class CalendarFeedCreatedSchema(Schema):
+    feed = fields.Nested(CalendarFeedSchema)
+    url = fields.String(metadata={"description": "The secret URL, shown this once."})
+
+
+class AdminCalendarFeedSchema(Schema):
+    scope = fields.String(required=True, validate=validate.OneOf(("user", "lab", "node")))
+    agent_id = StrictInteger(load_default=None, allow_none=True, validate=validate.Range(min=1))
+
+
+class MailBacklogSchema(Schema):
+    enabled = fields.Boolean()
+    queued = fields.Integer()
+    retrying = fields.Integer()
+    given_up = fields.Integer()
+    oldest_queued_at = fields.DateTime(allow_none=True)
+    last_error = fields.String(allow_none=True)
+
+
 class SchedulerStatusSchema(Schema):
     enabled = fields.Boolean()
     leader = fields.Nested(LeaderSchema, allow_none=True)
     this_process = fields.Nested(ProcessSchema)
     jobs = fields.List(fields.Nested(JobStatusSchema))
     next_actions = fields.Nested(NextActionsSchema)
+    mail = fields.Nested(MailBacklogSchema)

@@ -16,13 +16,13 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from controller.errors import Forbidden, error_response
 from controller.extensions import db, jwt
 from controller.models import Role, User
-from controller.services import tokens
+from controller.services import accounts, tokens
 
 
 def issue_tokens(user: User, *, with_proxy_cookie: bool = False) -> dict:
     """An access and a refresh token; with `with_proxy_cookie`, the response
     also gives the browser the session cookie (see PROXY_COOKIE)."""
-    claims = {"role": user.role}
+    claims = {"role": user.role, "tv": user.token_version or 0}
     refresh_token = create_refresh_token(identity=str(user.id), additional_claims=claims)
     if with_proxy_cookie:
         set_proxy_cookie(user, decode_token(refresh_token)["jti"])
@@ -48,7 +48,7 @@ def _proxy_signer() -> URLSafeTimedSerializer:
 def set_proxy_cookie(user: User, refresh_jti: str) -> None:
     """Have this request's response give the browser the session cookie,
     valid while the refresh token `refresh_jti` is."""
-    value = _proxy_signer().dumps({"uid": user.id, "jti": refresh_jti})
+    value = _proxy_signer().dumps({"uid": user.id, "jti": refresh_jti, "tv": user.token_version or 0})
     max_age = int(current_app.config["JWT_REFRESH_TOKEN_EXPIRES"].total_seconds())
 
     @after_this_request
@@ -81,6 +81,8 @@ def proxy_cookie_user() -> User | None:
     if tokens.is_revoked(jti):
         return None
     user = db.session.get(User, user_id)
+    if user is not None and int(claims.get("tv", 0) or 0) != (user.token_version or 0):
+        return None  # the password changed since
     return user if user is not None and user.is_active else None
 
 
@@ -132,7 +134,7 @@ def init_jwt_callbacks() -> None:
 
     @jwt.token_in_blocklist_loader
     def check_revoked(_header, payload):
-        return tokens.is_revoked(payload["jti"])
+        return tokens.is_revoked(payload["jti"]) or accounts.token_is_stale(payload)
 
     @jwt.revoked_token_loader
     def revoked(_header, _payload):

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from controller.extensions import db
 from controller.models import SchedulerJob, utcnow
-from controller.services import lifecycle
+from controller.services import lifecycle, notifications
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +31,8 @@ JOBS = (
     JobSpec("health", "HEALTH_CHECK_SECONDS", lifecycle.check_health),
     JobSpec("wake", "WOL_CHECK_SECONDS", lifecycle.wake_nodes),
     JobSpec("reconcile", "RECONCILE_SECONDS", lifecycle.reconcile),
+    JobSpec("reminders", "REMINDER_CHECK_SECONDS", notifications.queue_reminders),
+    JobSpec("mail", "MAIL_SEND_SECONDS", notifications.send_due),
 )
 # tick and reconcile both act on containers; they never run at the same time.
 CONTAINER_JOBS = {"tick", "reconcile"}

@@ -10,7 +10,9 @@ from controller.schemas import (
     AdminBookingPageSchema,
     AdminBookingQuerySchema,
     AdminBookingSchema,
+    AdminCalendarFeedSchema,
     AdminCancelSchema,
+    AdminSetPasswordSchema,
     AgentListSchema,
     AgentSchema,
     AgentStatusSchema,
@@ -19,6 +21,7 @@ from controller.schemas import (
     ApproveSchema,
     BulkResultsSchema,
     BulkSchema,
+    CalendarFeedCreatedSchema,
     ExtendSchema,
     PinSchema,
     RejectSchema,
@@ -31,7 +34,7 @@ from controller.schemas import (
     UserStatusSchema,
 )
 from controller.security import admin_required
-from controller.services import accounts, agents, audit, bookings, sessions, stats
+from controller.services import accounts, agents, audit, bookings, calendar_feeds, sessions, stats
 
 blp = Blueprint("admin", __name__, url_prefix="/api/admin", description="Administration")
 
@@ -169,6 +172,24 @@ def list_users(args):
 def set_user_status(args, user_id):
     """Enable or disable an account (disabling cancels its pending and approved bookings)."""
     return accounts.set_active(user_id, current_user, args["is_active"])
+
+
+@blp.route("/users/<int:user_id>/password", methods=["POST"])
+@admin_required
+@blp.arguments(AdminSetPasswordSchema)
+@blp.response(200, UserSchema)
+def set_user_password(args, user_id):
+    """Set a user's password (their sessions end; audited)."""
+    return accounts.admin_reset_password(user_id, current_user, args["new_password"])
+
+
+@blp.route("/calendar-feeds", methods=["POST"])
+@admin_required
+@blp.arguments(AdminCalendarFeedSchema)
+@blp.response(201, CalendarFeedCreatedSchema)
+def regenerate_calendar_feed(args):
+    """A new secret calendar URL of the whole lab, a node or one's own bookings (revokes the previous)."""
+    return calendar_feeds.regenerate(current_user, args["scope"], args["agent_id"])
 
 
 @blp.route("/stats", methods=["GET"])

@@ -7,6 +7,10 @@ from controller.schemas import (
     AvailabilityResultSchema,
     AvailabilitySchema,
     BookingCreateSchema,
+    CalendarFeedCreatedSchema,
+    CalendarFeedListSchema,
+    NotificationPreferencesSchema,
+    NotificationUpdateSchema,
     OptionsSchema,
     ProfileSchema,
     SessionSchema,
@@ -17,7 +21,7 @@ from controller.schemas import (
     StudentBookingSchema,
 )
 from controller.security import login_required
-from controller.services import accounts, bookings, sessions
+from controller.services import accounts, bookings, calendar_feeds, notifications, sessions
 
 blp = Blueprint("student", __name__, url_prefix="/api/student", description="Students' bookings")
 
@@ -95,3 +99,36 @@ def cancel(booking_id):
 def profile():
     """The user and counts of their bookings by status."""
     return accounts.profile(current_user)
+
+
+@blp.route("/notifications", methods=["GET"])
+@login_required
+@blp.response(200, NotificationPreferencesSchema)
+def notification_preferences():
+    """Which email categories one receives (and whether the lab sends email at all)."""
+    return notifications.preferences(current_user)
+
+
+@blp.route("/notifications", methods=["PUT"])
+@login_required
+@blp.arguments(NotificationUpdateSchema)
+@blp.response(200, NotificationPreferencesSchema)
+def set_notification_preferences(args):
+    """Turn email categories on or off, e.g. `{"categories": {"ending_soon": false}}`."""
+    return notifications.set_preferences(current_user, args["categories"])
+
+
+@blp.route("/calendar-feeds", methods=["GET"])
+@login_required
+@blp.response(200, CalendarFeedListSchema)
+def calendar_feeds_list():
+    """One's calendar feeds (their URLs are shown only when made)."""
+    return {"items": calendar_feeds.list_feeds(current_user)}
+
+
+@blp.route("/calendar-feed", methods=["POST"])
+@login_required
+@blp.response(201, CalendarFeedCreatedSchema)
+def regenerate_calendar_feed():
+    """Make a new secret calendar URL of one's bookings; the previous one stops working."""
+    return calendar_feeds.regenerate(current_user, "user")

@@ -1,17 +1,20 @@
 """Accounts: registration, authentication, admins and profiles."""
 
+import hashlib
 import logging
 import secrets
+from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from flask import current_app
 from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 
-from controller.errors import Conflict, Forbidden, Unauthorized
+from controller.errors import Conflict, Forbidden, Unauthorized, ValidationFailed
 from controller.extensions import db
-from controller.models import Booking, Role, User
-from controller.services import audit, bookings
+from controller.models import Booking, PasswordResetToken, Role, User, utcnow
+from controller.services import audit, bookings, notifications
 from controller.services.queries import get_or_404, paginate
 from controller.services.workflow import BookingStatus
 
@@ -138,4 +141,102 @@ def set_active(user_id: int, admin: User, is_active: bool) -> User:
     db.session.commit()
     if not is_active:
         bookings.cancel_open_bookings_of(user, admin)
+    return user
+
+
+# --- passwords: change, admin reset, forgotten-password links ------------------
+
+def _hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _set_password(user: User, password: str, actor_id: int | None, action: str) -> None:
+    """Store a new password and raise the token version, which revokes every
+    access and refresh token the user holds (see `token_is_stale`)."""
+    user.password_hash = hash_password(password)
+    user.token_version = (user.token_version or 0) + 1
+    audit.record("user", user.id, action, actor_id, None, None)
+
+
+def token_is_stale(claims: dict) -> bool:
+    """Whether a token was issued before its user's last password change or
+    reset (its `tv` claim is behind the user's token version)."""
+    try:
+        user = db.session.get(User, int(claims.get("sub")))
+    except (TypeError, ValueError):
+        return False
+    return user is not None and int(claims.get("tv", 0) or 0) != (user.token_version or 0)
+
+
+def change_password(user: User, current_password: str, new_password: str) -> User:
+    """The user changes their own password, giving the current one. Every
+    token they hold is revoked (the caller issues new ones). Raises
+    ValidationFailed (422) when the current password is wrong."""
+    if not verify_password(user, current_password):
+        raise ValidationFailed("The current password is wrong.", {"current_password": ["Wrong password."]})
+    _set_password(user, new_password, user.id, "password_changed")
+    db.session.commit()
+    return user
+
+
+def admin_reset_password(user_id: int, admin: User, new_password: str) -> User:
+    """An admin sets a user's password; the user's tokens are revoked, so
+    they log in again with it. Raises NotFound."""
+    user = get_user(user_id)
+    _set_password(user, new_password, admin.id, "password_reset_by_admin")
+    db.session.commit()
+    return user
+
+
+def request_password_reset(email: str) -> None:
+    """Mail a single-use reset link to the active account with this address,
+    if there is one; the caller answers the same either way, so the answer
+    tells nothing about which addresses exist. The link holds a random
+    token; only its SHA-256 is stored, and it expires after
+    PASSWORD_RESET_MINUTES. Nothing is sent when mail is off."""
+    user = db.session.scalar(db.select(User).where(func.lower(User.email) == email.strip().lower()))
+    if user is None or not user.is_active or not notifications.mail_enabled():
+        return
+    token = secrets.token_urlsafe(32)
+    minutes = int(current_app.config["PASSWORD_RESET_MINUTES"])
+    row = PasswordResetToken(user_id=user.id, token_hash=_hash_token(token), created_at=utcnow(),
+                             expires_at=utcnow() + timedelta(minutes=minutes))
+    db.session.add(row)
+    db.session.flush()
+    # The token rides in the URL's fragment, which browsers never send to a server or proxy log.
+    link = f"{current_app.config.get('PUBLIC_URL') or ''}/reset-password#token={token}"
+    body = (f"Someone (hopefully you) asked to reset the password of {user.username}.\n\n"
+            f"Choose a new password here within {minutes} minutes:\n{link}\n\n"
+            "The link works once. If you did not ask for this, ignore this mail.\n")
+    notifications.enqueue(user, notifications.ACCOUNT, "Reset your password", body,
+                          f"password-reset:{row.id}")
+    audit.record("user", user.id, "password_reset_requested", None, None, None)
+    db.session.commit()
+
+
+def reset_password(token: str, new_password: str) -> User:
+    """Set a new password with a reset link's token and use the token up
+    (with every other open link of that user). The user's tokens are
+    revoked. Raises ValidationFailed (422, `invalid_reset_token`) for a
+    token that is unknown (mistyped or tampered with), used or expired."""
+    row = db.session.scalar(db.select(PasswordResetToken).where(
+        PasswordResetToken.token_hash == _hash_token(token)).with_for_update())
+    if row is None:
+        raise ValidationFailed("This reset link is not valid.", {"token": ["Invalid link."]},
+                               code="invalid_reset_token")
+    if row.used_at is not None:
+        raise ValidationFailed("This reset link has already been used.", {"token": ["Already used."]},
+                               code="invalid_reset_token")
+    now = utcnow()
+    if row.expires_at <= now:
+        raise ValidationFailed("This reset link has expired; ask for a new one.", {"token": ["Expired."]},
+                               code="invalid_reset_token")
+    user = db.session.get(User, row.user_id)
+    if user is None or not user.is_active:
+        raise ValidationFailed("This reset link is not valid.", {"token": ["Invalid link."]},
+                               code="invalid_reset_token")
+    db.session.execute(db.update(PasswordResetToken).where(
+        PasswordResetToken.user_id == user.id, PasswordResetToken.used_at.is_(None)).values(used_at=now))
+    _set_password(user, new_password, None, "password_reset")
+    db.session.commit()
     return user

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from controller.extensions import db
 from controller.models import SchedulerJob, SchedulerLeader
-from controller.services import lifecycle
+from controller.services import lifecycle, notifications
 
 RUN_FIELDS = ("last_started_at", "last_finished_at", "last_ok", "last_error", "last_result", "runs")
 
@@ -23,4 +23,5 @@ def status(*, enabled: bool, this_process: dict, intervals: dict[str, float]) ->
             for name, seconds in intervals.items()
         ],
         "next_actions": lifecycle.next_actions(),
+        "mail": notifications.backlog(),
     }

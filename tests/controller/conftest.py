@@ -64,6 +64,9 @@ def _app(database_url, redis_client):
         "REDIS_URL": REDIS_URL,
         "RATELIMIT_STORAGE_URI": REDIS_URL,
         "RATELIMIT_KEY_PREFIX": f"test-{uuid.uuid4().hex[:8]}",
+        # limiter.reset() clears every key under the storage's own prefix: one
+        # per run, so parallel test runs do not wipe each other's counters.
+        "RATELIMIT_STORAGE_OPTIONS": {"key_prefix": f"LIMITS-test-{uuid.uuid4().hex[:8]}"},
         "LOGIN_RATE_LIMIT": "1000 per minute",
         "REGISTER_RATE_LIMIT": "1000 per minute",
         "JWT_SECRET_KEY": "test-secret-" + "x" * 40,

@@ -150,26 +150,7 @@ def test_token_signed_with_another_key_is_refused(app, client, student):
     assert_error(client.get("/api/auth/me", headers={"Authorization": f"Bearer {forged}"}), 401, "invalid_token")
 
 
-def test_login_is_rate_limited_per_username(app, client, student):
-    app.config["LOGIN_RATE_LIMIT"] = "3 per minute"
-    statuses = [
-        client.post("/api/auth/login", json={"username": student.username, "password": "wrong-pass"},
-                    environ_base={"REMOTE_ADDR": f"127.0.0.{i + 1}"}).status_code
-        for i in range(5)
-    ]
-    assert statuses == [401, 401, 401, 429, 429]
-    body = assert_error(client.post("/api/auth/login", json={"username": student.username, "password": PASSWORD},
-                                    environ_base={"REMOTE_ADDR": "127.0.0.99"}), 429, "rate_limited")
-    assert "Too many" in body["message"]
-
-
-def test_login_is_rate_limited_per_ip(app, client):
-    app.config["LOGIN_RATE_LIMIT"] = "3 per minute"
-    statuses = [
-        client.post("/api/auth/login", json={"username": f"user{i}", "password": "wrong-pass"}).status_code
-        for i in range(5)
-    ]
-    assert statuses == [401, 401, 401, 429, 429]
+# Login limits (per username, per IP+username, the per-IP ceiling): tests/controller/test_passwords.py
 
 
 def test_registration_is_rate_limited_per_ip(app, client):
