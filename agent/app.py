@@ -82,7 +82,10 @@ def _register_auth(app: Flask, config: AgentConfig) -> None:
 def _json_object(*, optional: bool = False) -> dict:
     if optional and not request.get_data(cache=True):
         return {}
-    body = request.get_json(force=True, silent=True)
+    try:
+        body = request.get_json(force=True, silent=True)
+    except RecursionError:  # the parser's own limit; silent=True catches only ValueError
+        raise InvalidRequest("The JSON body is nested too deeply to read.") from None
     if not isinstance(body, dict):
         raise InvalidRequest("The request body must be a JSON object.")
     return body

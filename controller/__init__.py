@@ -7,12 +7,12 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from controller import models  # noqa: F401  (tables known to Alembic and create_all)
 from controller.cli import register_cli
-from controller.config import Config
+from controller.config import Config, check_config
 from controller.errors import register_error_handlers
 from controller.extensions import api, cors, db, jwt, limiter, migrate
 from controller.observability import configure_logging, init_request_logging
 from controller.routes import admin, auth, calendar, health, session_pages, student
-from controller.security import init_jwt_callbacks, init_security_headers
+from controller.security import init_jwt_callbacks, init_request_guard, init_security_headers
 from controller.spa import bp as spa_bp
 from controller.spa import docs_assets_bp
 
@@ -25,6 +25,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     config = Config()
     app.config.from_object(config)
     app.config.update(overrides or {})
+    check_config(app.config)
     configure_logging(app.config["LOG_LEVEL"], app.config["LOG_JSON"])
     if app.config.get("JWT_SECRET_IS_EPHEMERAL") and not app.testing:
         log.warning("JWT_SECRET_KEY is not set: using a random key; tokens end with this process")
@@ -45,6 +46,7 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     init_jwt_callbacks()
     init_security_headers(app)
+    init_request_guard(app)
     for blueprint in (auth.blp, student.blp, admin.blp, health.blp, calendar.blp):
         api.register_blueprint(blueprint)
     app.register_blueprint(session_pages.bp)

@@ -25,6 +25,25 @@ DEFAULT_SESSION_IMAGES = json.dumps([
 SECRET_KINDS = ("env", "jupyter", "password")
 
 
+class ConfigError(Exception):
+    """A setting the controller refuses to start with; the message says which and why."""
+
+
+JWT_SECRET_MIN_BYTES = 32
+
+
+def check_config(config) -> None:
+    """Refuse settings that would make a deployment unsafe. Raises
+    ConfigError: a JWT_SECRET_KEY under 32 bytes (anyone could brute-force
+    it and sign their own admin token) unless INSECURE_DEV is set."""
+    key = config.get("JWT_SECRET_KEY") or ""
+    if len(key.encode()) < JWT_SECRET_MIN_BYTES and not config.get("INSECURE_DEV"):
+        raise ConfigError(
+            f"JWT_SECRET_KEY is {len(key.encode())} bytes; use at least {JWT_SECRET_MIN_BYTES} bytes"
+            " (e.g. python3 -c 'import secrets; print(secrets.token_urlsafe(32))'), or unset it for a"
+            " random key per process. INSECURE_DEV=1 accepts a short key (development only).")
+
+
 def env_bool(name: str, default: bool) -> bool:
     value = os.environ.get(name)
     if value is None or value == "":
@@ -105,6 +124,8 @@ class Config:
 
         self.JWT_SECRET_KEY = os.environ.get("JWT_SECRET_KEY", "").strip() or None
         self.JWT_SECRET_IS_EPHEMERAL = self.JWT_SECRET_KEY is None
+        # Development only: accept a JWT_SECRET_KEY under 32 bytes (see check_config).
+        self.INSECURE_DEV = env_bool("INSECURE_DEV", False)
         if self.JWT_SECRET_IS_EPHEMERAL:
             self.JWT_SECRET_KEY = secrets.token_urlsafe(48)
         self.JWT_ACCESS_TOKEN_EXPIRES = timedelta(minutes=env_int("JWT_ACCESS_MINUTES", 15))

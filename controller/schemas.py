@@ -7,7 +7,7 @@ and come out in UTC.
 
 import ipaddress
 import re
-from datetime import UTC
+from datetime import UTC, datetime
 
 from flask import current_app
 from marshmallow import (
@@ -23,7 +23,7 @@ from marshmallow import (
 
 from controller.models import AgentStatus, enum_values, utcnow
 from controller.services import notifications, placement, workflow
-from controller.services.agent_client import MAX_GPU_COUNT
+from controller.services.agent_client import MAX_GPU_COUNT, MIN_MEMORY_GB
 from controller.services.workflow import STATUSES, Actor
 
 USERNAME_RE = r"^[A-Za-z0-9_.-]+$"
@@ -54,12 +54,24 @@ class StrictFloat(fields.Float):
 
 
 class UTCDateTime(fields.AwareDateTime):
-    """An ISO 8601 time with an offset, loaded as UTC."""
+    """An ISO 8601 time with an offset, loaded as UTC, between 1970 and 9999
+    (so converting it, or adding a booking's length or horizon, cannot
+    overflow). Every time the API reads is one of these."""
+
+    EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+    LATEST = datetime(9999, 1, 1, tzinfo=UTC)
+    default_error_messages = {"range": "Must be between 1970-01-01 and 9999-01-01 (UTC)."}
 
     def _deserialize(self, value, attr, data, **kwargs):
         if not isinstance(value, str):
             raise self.make_error("invalid", input=value, obj_type=self.OBJ_TYPE)
-        return super()._deserialize(value, attr, data, **kwargs).astimezone(UTC)
+        try:
+            moment = super()._deserialize(value, attr, data, **kwargs).astimezone(UTC)
+        except OverflowError:
+            raise self.make_error("range") from None
+        if not self.EARLIEST <= moment < self.LATEST:
+            raise self.make_error("range")
+        return moment
 
 
 class TrimmedString(fields.String):
@@ -132,9 +144,7 @@ class ResourceRequestSchema(Schema):
     start_time = UTCDateTime(required=True)
     end_time = UTCDateTime(required=True)
     cpu_cores = StrictInteger(required=True, validate=validate.Range(1, 1024))
-    memory_gb = StrictFloat(
-        required=True, validate=validate.Range(min=0, min_inclusive=False, max=65536)
-    )
+    memory_gb = StrictFloat(required=True, validate=validate.Range(min=MIN_MEMORY_GB, max=65536))
     gpu_count = StrictInteger(load_default=0, validate=validate.Range(0, MAX_GPU_COUNT))
     tags = fields.List(
         fields.String(validate=[validate.Length(1, 32), validate.Regexp(TAG_RE)]),

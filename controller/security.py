@@ -1,6 +1,7 @@
 """Authentication wiring: JWT callbacks in the project's error shape, and the
 decorators routes use to require a login or a role."""
 
+import json
 from functools import wraps
 
 from flask import after_this_request, current_app, request
@@ -13,7 +14,7 @@ from flask_jwt_extended import (
 )
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
-from controller.errors import Forbidden, error_response
+from controller.errors import AppError, Forbidden, ValidationFailed, error_response
 from controller.extensions import db, jwt
 from controller.models import Role, User
 from controller.services import accounts, tokens
@@ -169,10 +170,92 @@ SECURITY_HEADERS = {
 
 
 def init_security_headers(app) -> None:
-    """Headers every response carries: no MIME sniffing, no framing, no referrer."""
+    """Headers every response carries: no MIME sniffing, no framing, no
+    referrer; and no caching of any JSON answer, since those carry tokens,
+    session secrets or someone's own data."""
 
     @app.after_request
     def add_headers(response):
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
+        if response.mimetype == "application/json":
+            response.headers.setdefault("Cache-Control", "no-store")
         return response
+
+
+# Deeper than any payload of the API nests (a list in a body is two levels).
+MAX_JSON_DEPTH = 32
+NUL_MESSAGE = "Must not contain NUL characters."
+SURROGATE_MESSAGE = "Must be valid Unicode (a lone surrogate is not)."
+
+
+def string_problem(text: str) -> str | None:
+    """Why the database cannot store `text` (a NUL, or a lone surrogate that
+    has no UTF-8 form), or None."""
+    if "\x00" in text:
+        return NUL_MESSAGE
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return SURROGATE_MESSAGE
+    return None
+
+
+def json_problems(body) -> dict:
+    """Per top-level field, the strings (keys included) in a parsed JSON body
+    that no column could store. Raises AppError (400) for a body nested deeper
+    than MAX_JSON_DEPTH. Walks without recursion."""
+    problems: dict = {}
+    stack = [(body, "_schema", 1)]
+    while stack:
+        value, field, depth = stack.pop()
+        if depth > MAX_JSON_DEPTH:
+            raise AppError(f"The JSON body is nested too deeply (more than {MAX_JSON_DEPTH} levels).")
+        if isinstance(value, str):
+            items = [(None, value)]
+        elif isinstance(value, dict):
+            items = list(value.items())
+        elif isinstance(value, list):
+            items = [(None, item) for item in value]
+        else:
+            continue
+        for key, item in items:
+            top_level_name = depth == 1 and isinstance(body, dict) and not string_problem(key)
+            here = key if top_level_name else field
+            for text in (key, item):
+                message = string_problem(text) if isinstance(text, str) else None
+                if message and message not in problems.get(here, []):
+                    problems.setdefault(here, []).append(message)
+            if isinstance(item, dict | list):
+                stack.append((item, here, depth + 1))
+    return problems
+
+
+def init_request_guard(app) -> None:
+    """Refuse, before any route, limiter or schema reads it, input that would
+    otherwise surface as a 500: a JSON body nested deeper than the parser's
+    recursion allows (400), and NUL characters or lone surrogates in a query
+    parameter or anywhere in a JSON body (422). Nothing has changed when
+    these answer."""
+
+    def guard():
+        problems: dict = {}
+        for name, values in request.args.lists():
+            field = "_schema" if string_problem(name) else name
+            for text in (name, *values):
+                message = string_problem(text)
+                if message and message not in problems.get(field, []):
+                    problems.setdefault(field, []).append(message)
+        if request.is_json:
+            try:
+                body = json.loads(request.get_data(cache=True))
+            except RecursionError:
+                raise AppError("The JSON body is nested too deeply to read.") from None
+            except ValueError:
+                body = None  # malformed: the argument parser answers 400 for it
+            problems.update(json_problems(body))
+        if problems:
+            raise ValidationFailed("The request has invalid fields.", problems)
+
+    # First of all before-request functions: the rate limiter's key reads the body.
+    app.before_request_funcs.setdefault(None, []).insert(0, guard)

@@ -3,6 +3,8 @@
 import hashlib
 import logging
 import secrets
+import threading
+from contextlib import contextmanager
 from datetime import timedelta
 
 from argon2 import PasswordHasher
@@ -11,29 +13,54 @@ from flask import current_app
 from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 
-from controller.errors import Conflict, Forbidden, Unauthorized, ValidationFailed
+from controller.errors import Conflict, Forbidden, ServiceUnavailable, Unauthorized, ValidationFailed
 from controller.extensions import db
 from controller.models import Booking, PasswordResetToken, Role, User, utcnow
 from controller.services import audit, bookings, notifications
-from controller.services.queries import get_or_404, paginate
+from controller.services.queries import get_or_404, paginate, text_search
 from controller.services.workflow import BookingStatus
 
 log = logging.getLogger(__name__)
-hasher = PasswordHasher()
+# argon2id with OWASP's recommended parameters (19 MiB, 2 passes, 1 lane).
+# Each hash holds its memory while it runs, so at most MAX_CONCURRENT_HASHES
+# run at once in a process (a burst of logins queues for a slot, and gets 503
+# after HASH_WAIT_SECONDS). A hash made with other parameters (argon2 writes
+# them into the hash) still verifies and is re-made with these at the next
+# login.
+hasher = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
+MAX_CONCURRENT_HASHES = 4
+HASH_WAIT_SECONDS = 30
+HASH_SLOTS = threading.BoundedSemaphore(MAX_CONCURRENT_HASHES)
 # Verifying against this when the user does not exist keeps the answer's
 # timing from telling which usernames exist.
 _DUMMY_HASH = hasher.hash(secrets.token_hex(16))
 
 
+@contextmanager
+def _hash_slot():
+    if not HASH_SLOTS.acquire(timeout=HASH_WAIT_SECONDS):
+        raise ServiceUnavailable("Too many logins at once; try again in a moment.")
+    try:
+        yield
+    finally:
+        HASH_SLOTS.release()
+
+
 def hash_password(password: str) -> str:
-    return hasher.hash(password)
+    """The argon2id hash of `password`, made in one of the process's hashing
+    slots. Raises ServiceUnavailable when no slot frees up in time."""
+    with _hash_slot():
+        return hasher.hash(password)
 
 
 def verify_password(user: User | None, password: str) -> bool:
-    try:
-        return hasher.verify(user.password_hash if user else _DUMMY_HASH, password) and user is not None
-    except (VerificationError, InvalidHashError):
-        return False
+    """Whether `password` is `user`'s (always False for no user, after the
+    same work). Uses a hashing slot; raises ServiceUnavailable like `hash_password`."""
+    with _hash_slot():
+        try:
+            return hasher.verify(user.password_hash if user else _DUMMY_HASH, password) and user is not None
+        except (VerificationError, InvalidHashError):
+            return False
 
 
 def find_by_username(username: str) -> User | None:
@@ -120,8 +147,7 @@ def profile(user: User) -> dict:
 def list_users(query: str | None, page: int, per_page: int) -> dict:
     stmt = db.select(User)
     if query:
-        pattern = f"%{query.lower()}%"
-        stmt = stmt.where(func.lower(User.username).like(pattern) | func.lower(User.email).like(pattern))
+        stmt = stmt.where(text_search(query, User.username, User.email))
     return paginate(stmt.order_by(User.username), page, per_page)
 
 

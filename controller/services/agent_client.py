@@ -20,6 +20,9 @@ PERMANENT_ERROR_CODES = frozenset({"image_not_allowed", "image_not_present", "va
                                    "docker_rejected", "no_gpus", "invalid_request"})
 # What the controller may ask of one node; the agent accepts at least this.
 MAX_GPU_COUNT = 16
+# The least memory (GiB) the agent starts a container with (`agent.schemas.MIN_MEMORY_GB`):
+# no booking may ask for less, whatever BOOKING_MIN_MEMORY_GB says.
+MIN_MEMORY_GB = 1 / 64
 
 
 class AgentCallFailed(Exception):

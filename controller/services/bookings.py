@@ -20,9 +20,9 @@ from controller.config import session_image
 from controller.errors import AppError, CapacityExceeded, Conflict, NotFound, ValidationFailed
 from controller.extensions import db
 from controller.models import Agent, Booking, User, utcnow
-from controller.services import placement, stats, workflow
+from controller.services import agent_client, placement, stats, workflow
 from controller.services.placement import Resources, gb_to_mib
-from controller.services.queries import get_or_404, paginate
+from controller.services.queries import get_or_404, paginate, text_search
 from controller.services.workflow import OPEN_STATUSES, Actor
 
 # --- the limits a request must keep --------------------------------------
@@ -46,7 +46,7 @@ def limits() -> dict:
     return {
         "min_cpu_cores": 1,
         "max_cpu_cores": largest.cpu_cores,
-        "min_memory_gb": config["BOOKING_MIN_MEMORY_GB"],
+        "min_memory_gb": max(config["BOOKING_MIN_MEMORY_GB"], agent_client.MIN_MEMORY_GB),
         "max_memory_gb": largest.memory_mib / 1024,
         "max_gpu_count": largest.gpu_count,
         "min_duration_minutes": config["BOOKING_MIN_MINUTES"],
@@ -310,7 +310,7 @@ def admin_bookings(*, status: list[str] | None = None, user_id: int | None = Non
     if agent_id is not None:
         conditions.append(Booking.agent_id == agent_id)
     if q:
-        conditions.append(func.lower(User.username).like(f"%{q.lower()}%"))
+        conditions.append(text_search(q, User.username))
     if start_from is not None:
         conditions.append(Booking.start_time >= start_from)
     if start_to is not None:

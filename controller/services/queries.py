@@ -1,4 +1,6 @@
-"""Query helpers every service uses: fetch-or-404 and pagination."""
+"""Query helpers every service uses: fetch-or-404, pagination, text search."""
+
+from sqlalchemy import or_
 
 from controller.errors import NotFound
 from controller.extensions import db
@@ -10,6 +12,12 @@ def get_or_404(model, object_id: int, message: str):
     if obj is None:
         raise NotFound(message)
     return obj
+
+
+def text_search(text: str, *columns):
+    """A condition: one of `columns` contains `text`, case-insensitively and
+    literally (`%`, `_` and the escape character match only themselves)."""
+    return or_(*(column.icontains(text, autoescape=True) for column in columns))
 
 
 def paginate(stmt, page: int, per_page: int, count=None, total: int | None = None) -> dict:

@@ -14,7 +14,7 @@ from agent import schemas as agent_schemas
 from agent.app import create_app as create_agent_app
 from controller import schemas as controller_schemas
 from controller.config import Config
-from controller.services import agent_client, lifecycle
+from controller.services import agent_client, bookings, lifecycle
 from tests.agent.conftest import AUTH, make_config
 
 
@@ -29,10 +29,32 @@ def test_gpu_caps_agree():
     assert controller_cap == agent_client.MAX_GPU_COUNT == agent_schemas.MAX_GPU_COUNT == agent_cap
 
 
-def test_the_controllers_minimums_are_ones_the_agent_accepts():
-    config = Config()
-    assert config.BOOKING_MIN_MEMORY_GB >= agent_schemas.MIN_MEMORY_GB
+def _range_min(field) -> float:
+    (rng,) = [v for v in field.validators if isinstance(v, validate.Range)]
+    return rng.min
+
+
+def test_the_controllers_minimums_are_ones_the_agent_accepts(app):
+    assert agent_client.MIN_MEMORY_GB == agent_schemas.MIN_MEMORY_GB
+    memory = controller_schemas.ResourceRequestSchema().fields["memory_gb"]
+    assert _range_min(memory) == agent_client.MIN_MEMORY_GB
+    assert Config().BOOKING_MIN_MEMORY_GB >= agent_schemas.MIN_MEMORY_GB
+    app.config["BOOKING_MIN_MEMORY_GB"] = 0  # an operator's setting cannot lower it below the agent's
+    assert bookings.limits()["min_memory_gb"] >= agent_schemas.MIN_MEMORY_GB
     assert 1 >= agent_schemas.MIN_CPU_CORES  # the controller books whole cores, at least one
+
+
+@pytest.mark.parametrize(("memory_gb", "accepted"), [(agent_client.MIN_MEMORY_GB, True),
+                                                     (agent_client.MIN_MEMORY_GB * 0.99, False),
+                                                     (0.001, False), (5e-324, False)])
+def test_both_sides_draw_the_memory_floor_in_the_same_place(memory_gb, accepted):
+    start = "2030-01-01T10:00:00+00:00"
+    controller_errors = controller_schemas.ResourceRequestSchema().validate(
+        {"start_time": start, "end_time": start, "cpu_cores": 1, "memory_gb": memory_gb})
+    agent_errors_ = agent_schemas.StartContainerSchema(max_cpu_cores=1, max_memory_gb=1).validate(
+        {"booking_id": 1, "image": "lab/x", "cpu_cores": 1, "memory_gb": memory_gb})
+    assert ("memory_gb" not in controller_errors) is accepted
+    assert ("memory_gb" not in agent_errors_) is accepted
 
 
 def test_the_start_payload_has_exactly_the_fields_the_agent_reads(app):
