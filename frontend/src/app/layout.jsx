@@ -47,6 +47,12 @@ export function AppLayout({ admin = false }) {
             >
               {user?.username?.[0]}
             </span>
+            <NavLink
+              to={admin ? '/admin/profile' : '/profile'}
+              className="rounded px-2 py-1 text-sm font-medium text-slate-600 hover:text-slate-900"
+            >
+              Profile
+            </NavLink>
             <Button
               variant="secondary"
               size="sm"

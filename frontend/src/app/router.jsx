@@ -25,6 +25,12 @@ function lazyPage(load, name = 'default') {
 const LoginRoute = lazyPage(() => import('./routes/login'), 'LoginRoute');
 const RegisterRoute = lazyPage(() => import('./routes/register'), 'RegisterRoute');
 const NotFoundRoute = lazyPage(() => import('./routes/not-found'), 'NotFoundRoute');
+const ProfileRoute = lazyPage(() => import('./routes/profile'), 'ProfileRoute');
+const ForgotPasswordRoute = lazyPage(
+  () => import('./routes/password-reset'),
+  'ForgotPasswordRoute',
+);
+const ResetPasswordRoute = lazyPage(() => import('./routes/password-reset'), 'ResetPasswordRoute');
 const StudentDashboardRoute = lazyPage(
   () => import('./routes/student-dashboard'),
   'StudentDashboardRoute',
@@ -61,6 +67,7 @@ export function AppRoutes() {
         }
       >
         <Route index element={<StudentDashboardRoute />} />
+        <Route path="profile" element={<ProfileRoute />} />
       </Route>
       <Route
         path="/admin"
@@ -74,7 +81,10 @@ export function AppRoutes() {
         <Route path="bookings" element={<AdminBookingsRoute />} />
         <Route path="nodes" element={<AdminNodesRoute />} />
         <Route path="users" element={<AdminUsersRoute />} />
+        <Route path="profile" element={<ProfileRoute />} />
       </Route>
+      <Route path="/forgot-password" element={<ForgotPasswordRoute />} />
+      <Route path="/reset-password" element={<ResetPasswordRoute />} />
       <Route path="*" element={<NotFoundRoute />} />
     </Routes>
   );

@@ -100,6 +100,19 @@ function refreshAccessToken() {
   return refreshing;
 }
 
+/** "Too many attempts. Try again in 42 seconds (at 09:03)." from a Retry-After header. */
+export function tooManyMessage(retryAfter, now = Date.now()) {
+  const seconds = Number.parseInt(retryAfter, 10);
+  if (!Number.isFinite(seconds) || seconds <= 0)
+    return 'Too many attempts. Wait a minute and try again.';
+  const at = new Date(now + seconds * 1000).toLocaleTimeString([], {
+    hour: '2-digit',
+    minute: '2-digit',
+  });
+  const wait = seconds < 120 ? `${seconds} seconds` : `${Math.ceil(seconds / 60)} minutes`;
+  return `Too many attempts. Try again in ${wait} (at ${at}).`;
+}
+
 export function toApiError(error) {
   if (error instanceof ApiError) return error;
   const response = error?.response;
@@ -110,6 +123,14 @@ export function toApiError(error) {
     });
   }
   const body = response.data && typeof response.data === 'object' ? response.data : {};
+  if (response.status === 429) {
+    return new ApiError({
+      status: 429,
+      code: body.error || 'rate_limited',
+      message: tooManyMessage(response.headers?.['retry-after']),
+      details: body.details,
+    });
+  }
   const fallback =
     response.status === 429
       ? 'Too many attempts. Wait a minute and try again.'

@@ -18,6 +18,12 @@ export function LoginRoute() {
       subtitle="Use your lab account."
       footer={
         <>
+          <Link
+            to="/forgot-password"
+            className="mb-2 block font-semibold text-indigo-600 hover:text-indigo-500"
+          >
+            Forgot your password?
+          </Link>
           New here?{' '}
           <Link to="/register" className="font-semibold text-indigo-600 hover:text-indigo-500">
             Create a student account

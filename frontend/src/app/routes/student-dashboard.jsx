@@ -1,7 +1,14 @@
 import { BookingForm } from '@/features/bookings/components/booking-form';
 import { BookingSummary } from '@/features/bookings/components/booking-summary';
 import { MyBookings } from '@/features/bookings/components/my-bookings';
+import { SessionEndingBanner } from '@/features/bookings/components/session-ending-banner';
+import { useMyBookings } from '@/features/bookings/api/get-my-bookings';
 import { useAuth } from '@/lib/auth';
+
+function ActiveSessionBanner() {
+  const active = useMyBookings({ status: 'active', page: 1, perPage: 10 });
+  return <SessionEndingBanner bookings={active.data?.items} onExtended={() => active.refetch()} />;
+}
 
 export function StudentDashboardRoute() {
   const { user } = useAuth();
@@ -16,6 +23,7 @@ export function StudentDashboardRoute() {
           <BookingSummary />
         </div>
       </div>
+      <ActiveSessionBanner />
       <div className="grid items-start gap-5 lg:grid-cols-[minmax(0,5fr)_minmax(0,6fr)]">
         <BookingForm />
         <MyBookings />
