@@ -8,7 +8,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from controller import models  # noqa: F401  (tables known to Alembic and create_all)
 from controller.cli import register_cli
 from controller.config import Config, check_config
-from controller.errors import register_error_handlers
+from controller.errors import RequestLimits, register_error_handlers
 from controller.extensions import api, cors, db, jwt, limiter, migrate
 from controller.observability import configure_logging, init_request_logging
 from controller.routes import admin, auth, calendar, health, session_pages, student
@@ -29,6 +29,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     configure_logging(app.config["LOG_LEVEL"], app.config["LOG_JSON"])
     if app.config.get("JWT_SECRET_IS_EPHEMERAL") and not app.testing:
         log.warning("JWT_SECRET_KEY is not set: using a random key; tokens end with this process")
+    app.wsgi_app = RequestLimits(app.wsgi_app)
     if app.config.get("TRUST_PROXY_HOPS"):
         hops = int(app.config["TRUST_PROXY_HOPS"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)

@@ -1,6 +1,7 @@
 """`python -m controller.app`: apply pending migrations, make sure an admin
-exists, start a local node agent when Docker answers and the scheduler, then
-serve on HOST:PORT (127.0.0.1:8000 by default)."""
+exists, start a local node agent when Docker answers, then serve on HOST:PORT
+(127.0.0.1:8000 by default) with gunicorn (one worker, WEB_THREADS threads),
+whose worker runs the scheduler (controller/serving.py)."""
 
 import os
 import signal
@@ -11,7 +12,7 @@ from flask_migrate import upgrade
 from controller import create_app, local_agent
 from controller.extensions import db
 from controller.services import accounts
-from controller.utils.scheduler import start_scheduler
+from controller.serving import EmbeddedServer
 
 
 def prepare(app) -> None:
@@ -37,11 +38,13 @@ def main() -> None:
     app = create_app()
     prepare(app)
     local_agent.start(app)
-    start_scheduler(app)
     host = os.environ.get("HOST", "127.0.0.1")
     port = int(os.environ.get("PORT", "8000"))
-    print(f"  Controller on http://{host}:{port}  (API docs: /api/docs)", flush=True)
-    app.run(host=host, port=port, threaded=True, use_reloader=False)
+    threads = int(os.environ.get("WEB_THREADS", "8"))
+    print(f"  Controller on http://{host}:{port}  (API docs: /api/docs; gunicorn, {threads} threads)",
+          flush=True)
+    EmbeddedServer({"bind": f"{host}:{port}", "workers": 1, "worker_class": "gthread", "threads": threads,
+                    "timeout": 60, "graceful_timeout": 10}).run()
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ or the extensions are reshaped here; anything unexpected is logged with its
 traceback and answered with a bare 500 that leaks nothing.
 """
 
+import json
 import logging
 
 import marshmallow as ma
@@ -68,6 +69,13 @@ class Busy(Conflict):
     code = "busy"
 
 
+class PolicyLimit(Conflict):
+    """A request the user's policy does not allow (services/policies.py);
+    details name the rule, the limit, what is used and what was needed."""
+
+    code = "policy_limit"
+
+
 class ServiceUnavailable(AppError):
     status = 503
     code = "service_unavailable"
@@ -81,12 +89,59 @@ HTTP_CODES = {
     405: "method_not_allowed",
     409: "conflict",
     413: "payload_too_large",
+    414: "uri_too_long",
     415: "unsupported_media_type",
     422: "validation_error",
     429: "rate_limited",
+    431: "request_header_fields_too_large",
     500: "internal_error",
+    501: "not_implemented",
     503: "service_unavailable",
 }
+
+# What the API accepts of a request's head. gunicorn refuses more itself
+# (in JSON too: controller/serving.py); RequestLimits answers the same under
+# any server that lets such a request through.
+MAX_URI_BYTES = 8 * 1024
+MAX_HEADER_BYTES = 8 * 1024
+MAX_HEADERS_TOTAL_BYTES = 32 * 1024
+
+
+def json_error_bytes(code: str, message: str, details: dict | None = None) -> bytes:
+    """The error shape as bytes, for answers made outside a Flask request."""
+    return json.dumps({"error": code, "message": message, "details": details or {}}).encode()
+
+
+class RequestLimits:
+    """WSGI middleware: a request whose URI or headers exceed the limits
+    above gets 414 or 431 in the JSON error shape, before Flask parses it."""
+
+    def __init__(self, wsgi_app):
+        self.wsgi_app = wsgi_app
+
+    @staticmethod
+    def refusal(environ) -> tuple[int, str, str] | None:
+        uri = len(environ.get("PATH_INFO", "")) + len(environ.get("QUERY_STRING", ""))
+        if uri > MAX_URI_BYTES:
+            return 414, "URI Too Long", f"The URI is longer than {MAX_URI_BYTES} bytes."
+        sizes = [len(name) - 5 + len(str(value))
+                 for name, value in environ.items() if name.startswith("HTTP_")]
+        if sizes and (max(sizes) > MAX_HEADER_BYTES or sum(sizes) > MAX_HEADERS_TOTAL_BYTES):
+            return 431, "Request Header Fields Too Large", (
+                f"A header is longer than {MAX_HEADER_BYTES} bytes, or all of them than "
+                f"{MAX_HEADERS_TOTAL_BYTES}.")
+        return None
+
+    def __call__(self, environ, start_response):
+        refused = self.refusal(environ)
+        if refused is None:
+            return self.wsgi_app(environ, start_response)
+        status, reason, message = refused
+        body = json_error_bytes(HTTP_CODES[status], message)
+        start_response(f"{status} {reason}", [("Content-Type", "application/json"),
+                                              ("Content-Length", str(len(body))),
+                                              ("X-Content-Type-Options", "nosniff")])
+        return [body]
 
 
 def error_response(status: int, code: str, message: str, details: dict | None = None, headers=None):

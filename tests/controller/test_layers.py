@@ -20,7 +20,7 @@ LAYERS = [
     ("controller.services",),
     ("controller.schemas", "controller.security", "controller.spa"),
     ("controller.routes", "controller.jobs", "controller.cli", "controller.local_agent"),
-    ("controller", "controller.app", "controller.wsgi", "controller.utils.scheduler"),
+    ("controller", "controller.app", "controller.wsgi", "controller.serving", "controller.utils.scheduler"),
 ]
 
 
