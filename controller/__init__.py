@@ -11,7 +11,7 @@ from controller.config import Config, check_config
 from controller.errors import RequestLimits, register_error_handlers
 from controller.extensions import api, cors, db, jwt, limiter, migrate
 from controller.observability import configure_logging, init_request_logging
-from controller.routes import admin, auth, calendar, health, session_pages, student
+from controller.routes import admin, auth, calendar, health, policies, session_pages, student
 from controller.security import init_jwt_callbacks, init_request_guard, init_security_headers
 from controller.spa import bp as spa_bp
 from controller.spa import docs_assets_bp
@@ -48,7 +48,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     init_jwt_callbacks()
     init_security_headers(app)
     init_request_guard(app)
-    for blueprint in (auth.blp, student.blp, admin.blp, health.blp, calendar.blp):
+    for blueprint in (auth.blp, student.blp, admin.blp, health.blp, calendar.blp, policies.blp):
         api.register_blueprint(blueprint)
     app.register_blueprint(session_pages.bp)
     app.register_blueprint(docs_assets_bp)

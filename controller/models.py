@@ -136,6 +136,8 @@ class User(TimestampMixin, db.Model):
     password_hash: Mapped[str] = mapped_column(String(255), nullable=False)
     role: Mapped[str] = mapped_column(String(16), nullable=False, default=Role.STUDENT.value)
     is_active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    # The user's named policy; None: the default policy (services/policies.py).
+    policy_id: Mapped[int | None] = mapped_column(ForeignKey("policies.id", ondelete="SET NULL"))
     # Tokens carry this number; raising it (a password change or reset)
     # revokes every access and refresh token issued before.
     token_version: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")
@@ -215,6 +217,8 @@ class Booking(TimestampMixin, db.Model):
     pinned: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False, server_default=false())
     approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set when a policy's auto-approval approved it instead of an admin.
+    approved_by_policy_id: Mapped[int | None] = mapped_column(ForeignKey("policies.id", ondelete="SET NULL"))
     # Lifecycle bookkeeping: start and stop retries, each with its own count
     # and due time, and when the container ran and stopped.
     start_attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
@@ -228,6 +232,7 @@ class Booking(TimestampMixin, db.Model):
     user: Mapped[User] = relationship(back_populates="bookings", foreign_keys=[user_id])
     agent: Mapped[Agent | None] = relationship(back_populates="bookings")
     approved_by: Mapped[User | None] = relationship(foreign_keys=[approved_by_id])
+    approved_by_policy: Mapped[Policy | None] = relationship(foreign_keys=[approved_by_policy_id])
 
     __table_args__ = (
         CheckConstraint("end_time > start_time", name="ck_bookings_window"),
@@ -255,6 +260,80 @@ class BookingTotal(db.Model):
 
     status: Mapped[str] = mapped_column(String(16), primary_key=True)
     n: Mapped[int] = mapped_column(Integer, nullable=False)
+
+
+class Policy(TimestampMixin, db.Model):
+    """What a student may book: per-booking maxima, weekly quotas, open
+    bookings, and the bounds inside which a booking is approved at once.
+    A None limit means no limit. One policy is the default; the rules are
+    evaluated in services/policies.py only."""
+
+    __tablename__ = "policies"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    description: Mapped[str | None] = mapped_column(Text)
+    is_default: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    max_hours_per_week: Mapped[float | None] = mapped_column(Float)
+    max_gpu_hours_per_week: Mapped[float | None] = mapped_column(Float)
+    max_open_bookings: Mapped[int | None] = mapped_column(Integer)
+    max_cpu_cores: Mapped[int | None] = mapped_column(Integer)
+    max_memory_gb: Mapped[float | None] = mapped_column(Float)
+    max_gpu_count: Mapped[int | None] = mapped_column(Integer)
+    max_duration_hours: Mapped[float | None] = mapped_column(Float)
+    auto_approve: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    auto_max_cpu_cores: Mapped[int | None] = mapped_column(Integer)
+    auto_max_memory_gb: Mapped[float | None] = mapped_column(Float)
+    auto_max_gpu_count: Mapped[int | None] = mapped_column(Integer)
+    auto_max_duration_hours: Mapped[float | None] = mapped_column(Float)
+
+    __table_args__ = (
+        Index("uq_policies_one_default", "is_default", unique=True,
+              postgresql_where=text("is_default"), sqlite_where=text("is_default")),
+    )
+
+
+class ExtensionRequest(TimestampMixin, db.Model):
+    """A student's request for a later end of their booking: granted at once
+    when it fits, else pending until an admin approves or rejects it."""
+
+    __tablename__ = "extension_requests"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    booking_id: Mapped[int] = mapped_column(ForeignKey("bookings.id", ondelete="CASCADE"), nullable=False)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False)
+    previous_end: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    requested_end: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    # pending, granted (at once, within the policy), approved, rejected
+    status: Mapped[str] = mapped_column(String(16), nullable=False, default="pending")
+    reason: Mapped[str | None] = mapped_column(Text)  # the student's
+    review_reason: Mapped[str | None] = mapped_column(Text)  # why it waits for an admin
+    decision_reason: Mapped[str | None] = mapped_column(Text)  # the admin's
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    booking: Mapped[Booking] = relationship()
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+    decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])
+
+    __table_args__ = (
+        CheckConstraint("status IN ('pending', 'granted', 'approved', 'rejected')",
+                        name="ck_extension_requests_status"),
+        # At most one pending request per booking, whoever races.
+        Index("uq_extension_requests_one_pending", "booking_id", unique=True,
+              postgresql_where=text("status = 'pending'"), sqlite_where=text("status = 'pending'")),
+        Index("ix_extension_requests_status", "status", "created_at"),
+    )
+
+
+class Setting(db.Model):
+    """Lab-wide switches an admin sets at run time (e.g. auto-approval)."""
+
+    __tablename__ = "settings"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[dict] = mapped_column(JSON, nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow, nullable=False)
 
 
 class AuditEvent(db.Model):

@@ -92,6 +92,8 @@ class UserSchema(Schema):
     email = fields.String(dump_only=True)
     role = fields.String(dump_only=True)
     is_active = fields.Boolean(dump_only=True)
+    policy_id = fields.Integer(dump_only=True, allow_none=True,
+                               metadata={"description": "The user's named policy; null: the default."})
     created_at = fields.DateTime(dump_only=True)
 
 
@@ -231,6 +233,10 @@ class StudentBookingSchema(Schema):
     access_host = fields.String(allow_none=True)
     access_port = fields.Integer(allow_none=True)
     approved_at = fields.DateTime(allow_none=True)
+    approved_by_policy = fields.Function(
+        lambda b: b.approved_by_policy.name if b.approved_by_policy else None,
+        metadata={"type": "string", "nullable": True,
+                  "description": "The policy whose auto-approval approved it, if no admin did."})
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
     actions = fields.Method("get_actions", metadata={
@@ -396,6 +402,118 @@ class BulkResultSchema(Schema):
 
 class BulkResultsSchema(Schema):
     results = fields.List(fields.Nested(BulkResultSchema))
+
+
+# --- policies, auto-approval and extension requests ------------------------
+
+def _limit(field_cls, low, high, low_inclusive=True, **kwargs):
+    """An optional policy limit (null: no limit) within sane bounds."""
+    return field_cls(allow_none=True, validate=validate.Range(low, high, min_inclusive=low_inclusive),
+                     **kwargs)
+
+
+class PolicyWriteSchema(Schema):
+    """A policy as an admin writes it; a null limit means no limit. Negative
+    or absurd bounds are refused (422)."""
+
+    name = TrimmedString(required=True, validate=[validate.Length(1, 64), non_blank])
+    description = TrimmedString(allow_none=True, validate=validate.Length(max=500))
+    max_hours_per_week = _limit(StrictFloat, 0, 168, metadata={"description": "Booked hours per week"})
+    max_gpu_hours_per_week = _limit(StrictFloat, 0, 168 * MAX_GPU_COUNT,
+                                    metadata={"description": "GPUs times hours per week"})
+    max_open_bookings = _limit(StrictInteger, 0, 1000,
+                               metadata={"description": "Pending, approved or active bookings at once"})
+    max_cpu_cores = _limit(StrictInteger, 1, 1024)
+    max_memory_gb = _limit(StrictFloat, 0, 65536, low_inclusive=False)
+    max_gpu_count = _limit(StrictInteger, 0, MAX_GPU_COUNT)
+    max_duration_hours = _limit(StrictFloat, 0, 24 * 366, low_inclusive=False)
+    auto_approve = StrictBoolean(metadata={"description": "Approve bookings inside the auto bounds at once"})
+    auto_max_cpu_cores = _limit(StrictInteger, 1, 1024)
+    auto_max_memory_gb = _limit(StrictFloat, 0, 65536, low_inclusive=False)
+    auto_max_gpu_count = _limit(StrictInteger, 0, MAX_GPU_COUNT)
+    auto_max_duration_hours = _limit(StrictFloat, 0, 24 * 366, low_inclusive=False)
+
+
+class PolicyUpdateSchema(PolicyWriteSchema):
+    """The same fields as creation, each optional (used with partial=True)."""
+
+
+class OwnPolicySchema(PolicyWriteSchema):
+    """A policy as the user it applies to sees it."""
+
+    id = fields.Integer(dump_only=True)
+    is_default = fields.Boolean(dump_only=True)
+
+
+class PolicySchema(OwnPolicySchema):
+    user_count = fields.Integer(dump_only=True, metadata={"description": "Users it applies to"})
+    created_at = fields.DateTime(dump_only=True)
+    updated_at = fields.DateTime(dump_only=True)
+
+
+class PolicyListSchema(Schema):
+    items = fields.List(fields.Nested(PolicySchema))
+
+
+class AssignPolicySchema(Schema):
+    policy_id = StrictInteger(required=True, allow_none=True,
+                              metadata={"description": "A policy's id; null: the default policy"})
+
+
+class AutoApprovalSchema(Schema):
+    enabled = StrictBoolean(required=True)
+
+
+class PolicyUsageSchema(Schema):
+    """A user's policy and what they use of it."""
+
+    policy = fields.Nested(OwnPolicySchema)
+    week_start = fields.DateTime()
+    week_end = fields.DateTime()
+    hours_used = fields.Float()
+    gpu_hours_used = fields.Float()
+    open_bookings = fields.Integer()
+    auto_approval = fields.Boolean(metadata={"description": "Bookings inside the policy's auto bounds are"
+                                                           " approved at once"})
+
+
+class ExtensionRequestCreateSchema(ExtendSchema):
+    reason = TrimmedString(load_default=None, allow_none=True, validate=validate.Length(max=500))
+
+
+class ExtensionQuerySchema(PageArgsSchema):
+    status = fields.String(load_default="pending", allow_none=True,
+                           validate=validate.OneOf(["pending", "granted", "approved", "rejected"]))
+
+
+class ExtensionApproveSchema(Schema):
+    note = TrimmedString(load_default=None, allow_none=True, validate=validate.Length(max=1000))
+
+
+class ExtensionRequestSchema(Schema):
+    """A request for more time, as its student sees it."""
+
+    id = fields.Integer()
+    booking_id = fields.Integer()
+    status = fields.String(metadata={"enum": ["pending", "granted", "approved", "rejected"]})
+    previous_end = fields.DateTime()
+    requested_end = fields.DateTime()
+    reason = fields.String(allow_none=True)
+    review_reason = fields.String(allow_none=True, metadata={"description": "Why an admin must decide"})
+    decision_reason = fields.String(allow_none=True)
+    decided_at = fields.DateTime(allow_none=True)
+    created_at = fields.DateTime()
+    booking = fields.Nested(StudentBookingSchema)
+
+
+class AdminExtensionRequestSchema(ExtensionRequestSchema):
+    username = fields.Function(lambda r: r.user.username)
+    decided_by = fields.Function(lambda r: r.decided_by.username if r.decided_by else None)
+    booking = fields.Nested(AdminBookingSchema)
+
+
+ExtensionRequestPageSchema = page_schema(ExtensionRequestSchema)
+AdminExtensionRequestPageSchema = page_schema(AdminExtensionRequestSchema)
 
 
 # --- nodes ---------------------------------------------------------------

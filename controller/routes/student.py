@@ -29,8 +29,8 @@ blp = Blueprint("student", __name__, url_prefix="/api/student", description="Stu
 @login_required
 @blp.response(200, OptionsSchema)
 def options():
-    """Images, the limits the API enforces, and presets that fit a node."""
-    return bookings.options()
+    """Images, the limits the API enforces (narrowed by one's policy), and presets that fit a node."""
+    return bookings.options(current_user)
 
 
 @blp.route("/availability", methods=["POST"])

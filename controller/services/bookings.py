@@ -17,10 +17,18 @@ from sqlalchemy import func
 from sqlalchemy.orm import contains_eager, joinedload
 
 from controller.config import session_image
-from controller.errors import AppError, CapacityExceeded, Conflict, NotFound, ValidationFailed
+from controller.errors import (
+    AppError,
+    Busy,
+    CapacityExceeded,
+    Conflict,
+    InvalidTransition,
+    NotFound,
+    ValidationFailed,
+)
 from controller.extensions import db
 from controller.models import Agent, Booking, User, utcnow
-from controller.services import agent_client, placement, stats, workflow
+from controller.services import agent_client, placement, policies, stats, workflow
 from controller.services.placement import Resources, gb_to_mib
 from controller.services.queries import get_or_404, paginate, text_search
 from controller.services.workflow import OPEN_STATUSES, Actor
@@ -36,13 +44,16 @@ def image_port(image: str) -> int | None:
     return next((i["port"] for i in session_images() if i["name"] == image), None)
 
 
-def limits() -> dict:
+def limits(user: User | None = None) -> dict:
     """The limits every booking request is checked against, and that the
     booking form is given (`GET /api/student/options`). The maxima are per
     resource over the nodes; `could_ever_fit` checks that one node holds the
-    whole request."""
+    whole request. Given a user, the per-booking maxima are lowered to their
+    policy's (which `policies.check_booking` enforces)."""
     config = current_app.config
     largest = placement.node_maxima()
+    if user is not None:
+        return policies.narrow_limits(limits(), policies.policy_for(user))
     return {
         "min_cpu_cores": 1,
         "max_cpu_cores": largest.cpu_cores,
@@ -63,9 +74,9 @@ PRESETS = (
 )
 
 
-def options() -> dict:
-    """What the booking form offers: the images, the limits, and the presets
-    that some node could hold."""
+def options(user: User | None = None) -> dict:
+    """What the booking form offers: the images, the limits (the user's
+    policy's, when given), and the presets that some node could hold."""
     configured = session_images()
     unavailable = placement.image_availability(i["name"] for i in configured)
     images = [{**i, "available": unavailable[i["name"]] is None, "unavailable_reason": unavailable[i["name"]]}
@@ -73,7 +84,7 @@ def options() -> dict:
     default = next((i["name"] for i in images if i["available"]), configured[0]["name"])
     fitting = [p for p in PRESETS if placement.could_ever_fit(
         Resources(p["cpu_cores"], gb_to_mib(p["memory_gb"]), p["gpu_count"]))]
-    return {"images": images, "default_image": default, "limits": limits(), "presets": fitting}
+    return {"images": images, "default_image": default, "limits": limits(user), "presets": fitting}
 
 
 def _check_horizon(end: datetime, now: datetime, rules: dict, errors: dict) -> None:
@@ -150,7 +161,9 @@ def _check_student_overlap(user_id: int, start: datetime, end: datetime,
         )
 
 
-def _lock_user(user_id: int) -> None:
+def lock_user(user_id: int) -> None:
+    """Lock the user's row for the rest of the transaction: one user's
+    requests are counted against their policy one after the other."""
     stmt = db.select(User.id).where(User.id == user_id)
     if db.engine.dialect.name == "postgresql":
         stmt = stmt.with_for_update()
@@ -164,9 +177,16 @@ def create_booking(user: User, *, start_time: datetime, end_time: datetime, cpu_
                    purpose: str | None = None, tags: Iterable[str] = ()) -> Booking:
     """Create a pending booking for `user`. Pending bookings hold no capacity.
 
+    The user's policy must allow it (`policies.check_booking`, with the
+    user's row locked so their racing requests are counted one by one).
+    When it is inside the policy's auto-approval bounds it is then approved
+    at once onto a node that fits (`approve_by_policy`); otherwise, or when
+    no node fits, it stays pending for an admin.
+
     Raises ValidationFailed for a window or request the lab does not allow
-    (including one no single node could ever hold), Conflict when the
-    student already has an open booking overlapping it."""
+    (including one no single node could ever hold), PolicyLimit for one the
+    policy does not, Conflict when the student already has an open booking
+    overlapping it."""
     image = image or session_images()[0]["name"]
     tags = list(tags)
     need = Resources(cpu_cores, gb_to_mib(memory_gb), gpu_count)
@@ -174,8 +194,10 @@ def create_booking(user: User, *, start_time: datetime, end_time: datetime, cpu_
     _validate_window(start_time, end_time, utcnow(), rules)
     _validate_request(need, memory_gb, image, tags, rules)
     with placement.capacity_transaction():
-        _lock_user(user.id)
+        lock_user(user.id)
         _check_student_overlap(user.id, start_time, end_time)
+        policy = policies.check_booking(user, start=start_time, end=end_time, cpu_cores=cpu_cores,
+                                        memory_gb=memory_gb, gpu_count=gpu_count)
         booking = Booking(
             user_id=user.id, start_time=start_time, end_time=end_time, cpu_cores=cpu_cores,
             memory_gb=memory_gb, gpu_count=gpu_count, image=image, purpose=purpose,
@@ -185,7 +207,49 @@ def create_booking(user: User, *, start_time: datetime, end_time: datetime, cpu_
         db.session.flush()
         workflow.create(booking, user.id)
         db.session.commit()
+    if policies.auto_approves(policy, booking):
+        approve_by_policy(booking.id, policy.id)
     return booking
+
+
+def approve_by_policy(booking_id: int, policy_id: int) -> bool:
+    """Approve a pending booking as its policy's auto-approval: onto the node
+    the placement policy picks among the eligible ones, locked in id order
+    (as an admin's approval, but never moving other bookings). Returns
+    whether it was approved; when no node fits, the node locks time out, or
+    the booking is no longer pending, it is left as it is for an admin."""
+    try:
+        with placement.capacity_transaction():
+            booking = locked_booking(booking_id)
+            if booking.status != workflow.BookingStatus.PENDING:
+                db.session.rollback()
+                return False
+            candidates = placement.lock_eligible_agents(booking.required_tags or [], booking.image)
+            placements = placement.place(candidates, Resources.of(booking), booking.start_time,
+                                         booking.end_time)
+            if not placements or not placements[0].fits:
+                db.session.rollback()
+                return False
+            workflow.apply(booking, "auto_approve", Actor.POLICY, None, agent_id=placements[0].agent.id,
+                           approved_at=utcnow(), approved_by_policy_id=policy_id)
+            db.session.commit()
+    except (Busy, InvalidTransition):
+        return False
+    return True
+
+
+def check_new_end(booking: Booking, new_end: datetime, now: datetime) -> None:
+    """A later end for `booking` within the horizon, not running into the
+    owner's next booking: ValidationFailed or Conflict otherwise. (The node's
+    room and the policy are checked by the caller.)"""
+    errors: dict[str, list[str]] = {}
+    if new_end <= booking.end_time:
+        errors["end_time"] = ["Must be later than the current end."]
+    else:
+        _check_horizon(new_end, now, limits(), errors)
+    if errors:
+        raise ValidationFailed("The new end is not allowed.", errors)
+    _check_student_overlap(booking.user_id, booking.end_time, new_end, booking.id)
 
 
 def availability(*, start_time: datetime, end_time: datetime, cpu_cores: int, memory_gb: float,

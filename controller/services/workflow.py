@@ -53,6 +53,7 @@ class Actor(enum.StrEnum):
     STUDENT = "student"  # the booking's owner
     ADMIN = "admin"
     SCHEDULER = "scheduler"  # the controller's own jobs
+    POLICY = "policy"  # a policy's auto-approval (services/policies.py), no person
 
 
 START_STATE = frozenset({"start_attempts", "next_start_at", "last_error"})
@@ -106,6 +107,12 @@ MOVES: tuple[Move, ...] = (
     _move("cancel", Actor.STUDENT, {S.PENDING, S.APPROVED}, S.CANCELLED),
     _move("cancel", Actor.ADMIN, {S.PENDING, S.APPROVED, S.ACTIVE}, S.CANCELLED, {"admin_notes"}),
     _move("extend", Actor.ADMIN, {S.APPROVED, S.ACTIVE}, None, {"end_time"}),
+    # A student's extension granted at once within their policy (else it
+    # waits as an extension request for an admin's extend).
+    _move("extend", Actor.STUDENT, {S.APPROVED, S.ACTIVE}, None, {"end_time"}, guard=_window_not_over),
+    # A booking inside its policy's auto-approval bounds, placed automatically.
+    _move("auto_approve", Actor.POLICY, {S.PENDING}, S.APPROVED,
+          {"agent_id", "approved_at", "approved_by_policy_id"}, guard=_window_not_over),
     # Repacking re-places a booking that has not started onto another node to
     # make room (see placement.repack_for); its window, size, image and tags stay.
     _move("move", Actor.ADMIN, {S.APPROVED}, None, {"agent_id"}, guard=_not_pinned_or_started),
@@ -133,7 +140,7 @@ del S
 # The moves people make, in the order the web UI shows them.
 USER_ACTIONS = ("approve", "reject", "extend", "cancel")
 PAST_TENSE = {"approve": "approved", "reject": "rejected", "extend": "extended", "cancel": "cancelled",
-              "move": "moved", "pin": "pinned"}
+              "move": "moved", "pin": "pinned", "auto_approve": "auto_approved"}
 _BY_KEY: dict[tuple[str, Actor], Move] = {(m.name, m.by): m for m in MOVES}
 
 

@@ -19,6 +19,7 @@ from controller import create_app
 from controller.extensions import db, limiter
 from controller.models import Agent, Booking, Role, User, utcnow
 from controller.services.accounts import hash_password
+from controller.services.policies import ensure_default_policy
 from controller.services.workflow import BookingStatus
 from tests.dockerimages import BUSYBOX_HTTP_PORT, ensure_busybox_image
 from tests.processes import AgentProcess, docker_client_or_none, remove_booking_containers
@@ -83,7 +84,8 @@ def _app(database_url, redis_client):
     return app
 
 
-TABLES = "audit_events, bookings, revoked_tokens, agents, users, scheduler_jobs, scheduler_leader"
+TABLES = ("audit_events, bookings, revoked_tokens, agents, users, scheduler_jobs, scheduler_leader,"
+          " policies, extension_requests, settings")
 
 
 @pytest.fixture
@@ -94,6 +96,7 @@ def app(_app):
         db.session.execute(db.text(f"TRUNCATE {TABLES} RESTART IDENTITY CASCADE"))
         db.session.commit()
         limiter.reset()
+        ensure_default_policy()
     ctx = _app.app_context()
     ctx.push()
     yield _app

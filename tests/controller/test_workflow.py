@@ -21,6 +21,8 @@ ALLOWED = {
     ("cancel", Actor.ADMIN): {"pending", "approved", "active"},
     ("cancel", Actor.STUDENT): {"pending", "approved"},
     ("extend", Actor.ADMIN): {"approved", "active"},
+    ("extend", Actor.STUDENT): {"approved", "active"},
+    ("auto_approve", Actor.POLICY): {"pending"},
     ("move", Actor.ADMIN): {"approved"},
     ("move", Actor.SCHEDULER): {"approved"},
     ("pin", Actor.ADMIN): {"approved", "active"},
@@ -35,7 +37,7 @@ ALLOWED = {
     ("stop_retry", Actor.SCHEDULER): {"active", "completed", "rejected", "cancelled", "failed"},
     ("container_stopped", Actor.SCHEDULER): {"completed", "rejected", "cancelled", "failed"},
 }
-TARGETS = {"approve": "approved", "reject": "rejected", "cancel": "cancelled", "started": "active",
+TARGETS = {"approve": "approved", "auto_approve": "approved", "reject": "rejected", "cancel": "cancelled", "started": "active",
            "start_failed": "failed", "expired": "failed", "completed": "completed", "died": "failed"}
 NAMES = sorted({name for name, _ in ALLOWED})
 
@@ -56,7 +58,7 @@ def test_a_move_happens_only_when_the_table_allows_it(factory, admin, status, na
         assert booking.status == TARGETS.get(name, status)
         event = db.session.scalar(db.select(AuditEvent).where(AuditEvent.entity_id == booking.id))
         recorded = {"approve": "approved", "reject": "rejected", "cancel": "cancelled", "extend": "extended",
-                    "move": "moved", "pin": "pinned"}
+                    "move": "moved", "pin": "pinned", "auto_approve": "auto_approved"}
         assert (event.action, event.before["status"], event.after["status"]) == (
             recorded.get(name, name), status, booking.status)
     else:
@@ -89,8 +91,8 @@ def test_start_and_stop_retries_keep_their_own_counts(factory, admin):
 
 EXPECTED_ACTIONS = {
     "pending": (["approve", "reject", "cancel"], ["cancel"]),
-    "approved": (["extend", "cancel"], ["cancel"]),
-    "active": (["extend", "cancel"], []),
+    "approved": (["extend", "cancel"], ["extend", "cancel"]),
+    "active": (["extend", "cancel"], ["extend"]),
     "completed": ([], []), "rejected": ([], []), "cancelled": ([], []), "failed": ([], []),
 }
 
