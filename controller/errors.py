@@ -76,13 +76,6 @@ class PolicyLimit(Conflict):
     code = "policy_limit"
 
 
-class PolicyLimit(Conflict):
-    """A request the user's policy does not allow (services/policies.py);
-    details name the rule, the limit, what is used and what was needed."""
-
-    code = "policy_limit"
-
-
 class ServiceUnavailable(AppError):
     status = 503
     code = "service_unavailable"
