@@ -45,7 +45,8 @@ lint: venv
 test-python: venv frontend-deps
 	$(PY) -m pytest
 
-test-frontend: frontend-build
+# The browser suites include a JupyterLab session on the local engine.
+test-frontend: frontend-build image-jupyterlab
 	@if [ -f $(FRONTEND)/package.json ]; then cd $(FRONTEND) && npm test && npm run e2e; fi
 
 # The compose stack on the local Docker engine, end to end (tests/deploy/smoke.sh).

@@ -1,4 +1,5 @@
-import { keepPreviousData, queryOptions, useQuery } from '@tanstack/react-query';
+import { useEffect } from 'react';
+import { keepPreviousData, queryOptions, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api } from '@/lib/api-client';
 import { POLL_MS } from '@/lib/query-client';
 import { studentKeys } from './query-keys';
@@ -35,5 +36,12 @@ export const myBookingsQuery = (params) =>
 
 /** The student's bookings, each with the `actions` they may take on it now. */
 export function useMyBookings(params) {
-  return useQuery(myBookingsQuery(params));
+  const query = useQuery(myBookingsQuery(params));
+  const queryClient = useQueryClient();
+  // When a booking changes status on its own (started, ended), the counts follow.
+  const statuses = (query.data?.items || []).map((b) => `${b.id}:${b.status}`).join(',');
+  useEffect(() => {
+    if (statuses) queryClient.invalidateQueries({ queryKey: studentKeys.profile() });
+  }, [statuses, queryClient]);
+  return query;
 }

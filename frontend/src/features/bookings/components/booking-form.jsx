@@ -282,7 +282,7 @@ function BookingFormInner({ options, now: nowProp }) {
           >
             {images.map((img) => (
               <option key={img.name} value={img.name} disabled={img.available === false}>
-                {img.name}
+                {img.label && img.label !== img.name ? `${img.label} · ${img.name}` : img.name}
                 {img.name === options.default_image ? ' (default)' : ''}
                 {img.available === false ? ` — ${img.unavailable_reason || 'not available'}` : ''}
               </option>
