@@ -184,6 +184,7 @@ def set_user_password(args, user_id):
 
 
 @blp.route("/calendar-feeds", methods=["POST"])
+@blp.raises(404)
 @admin_required
 @blp.arguments(AdminCalendarFeedSchema)
 @blp.response(201, CalendarFeedCreatedSchema)

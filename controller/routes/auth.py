@@ -137,6 +137,7 @@ def logout(args):
 
 
 @blp.route("/password", methods=["POST"])
+@blp.raises(429)
 @login_required
 @limiter.limit(login_rate_limit, key_func=ip_username_key, scope="password-change", deduct_when=failed)
 @blp.arguments(ChangePasswordSchema)
@@ -149,9 +150,9 @@ def change_password(args):
 
 
 @blp.route("/forgot-password", methods=["POST"])
+@blp.raises(429)
 @limiter.limit(forgot_rate_limit, key_func=get_remote_address, scope="forgot-ip")
 @limiter.limit(forgot_rate_limit, key_func=email_key, scope="forgot-email")
-@blp.doc(security=[])
 @blp.arguments(ForgotPasswordSchema)
 @blp.response(202, MessageSchema)
 def forgot_password(args):
@@ -162,8 +163,8 @@ def forgot_password(args):
 
 
 @blp.route("/reset-password", methods=["POST"])
+@blp.raises(429)
 @limiter.limit(login_rate_limit, key_func=get_remote_address, scope="reset-ip")
-@blp.doc(security=[])
 @blp.arguments(ResetPasswordSchema)
 @blp.response(200, MessageSchema)
 def reset_password(args):

@@ -10,7 +10,6 @@ blp = Blueprint("calendar", __name__, url_prefix="/api/calendar",
 
 
 @blp.route("/<string:token>.ics", methods=["GET"])
-@blp.doc(security=[])
 @blp.response(200, content_type="text/calendar")
 def feed(token):
     """The bookings of a feed as iCalendar (RFC 5545); its token is the only credential."""

@@ -10,6 +10,7 @@ import {
 } from '@/lib/format';
 import { useNow } from '@/lib/use-now';
 import { useScheduler } from '../api/get-scheduler';
+import { MailBacklog } from './mail-backlog';
 
 const NEXT_SHOWN = 5;
 // A leader that has not renewed its lease for this long has probably stopped.
@@ -46,6 +47,7 @@ export function SchedulerPanel() {
           <Leader leader={data.leader} thisProcess={data.this_process} />
           <Jobs jobs={data.jobs || []} />
           <NextActions actions={data.next_actions || {}} />
+          <MailBacklog mail={data.mail} />
         </div>
       )}
     </Card>

@@ -22,6 +22,14 @@ async function askForMoreTime(booking) {
   return data;
 }
 
+/** What the extension request came to: granted at once, or waiting for an admin. */
+export function outcome(result) {
+  if (result?.status === 'granted' || result?.status === 'approved') {
+    return `Extended: now ends at ${formatTime(result.requested_end)}.`;
+  }
+  return 'Asked an admin for 30 more minutes; you will see the answer here.';
+}
+
 /** A banner 30 and 10 minutes before a session ends, with the extend button when
  * the booking's `actions` allow it. */
 export function SessionEndingBanner({ bookings, onExtended, extend = askForMoreTime }) {
@@ -60,11 +68,8 @@ export function SessionEndingBanner({ bookings, onExtended, extend = askForMoreT
                 onClick={async () => {
                   setState((s) => ({ ...s, [booking.id]: { pending: true } }));
                   try {
-                    await extend(booking);
-                    setState((s) => ({
-                      ...s,
-                      [booking.id]: { message: 'Asked for 30 more minutes.' },
-                    }));
+                    const result = await extend(booking);
+                    setState((s) => ({ ...s, [booking.id]: { message: outcome(result) } }));
                     onExtended?.(booking);
                   } catch (error) {
                     setState((s) => ({ ...s, [booking.id]: { message: error.message } }));

@@ -2,7 +2,7 @@ import { render, screen, waitFor } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, test, vi } from 'vitest';
 import { tooManyMessage } from '@/lib/api-client';
-import { endingSoon, SessionEndingBanner } from './session-ending-banner';
+import { endingSoon, outcome, SessionEndingBanner } from './session-ending-banner';
 
 const MIN = 60_000;
 const active = (id, minutesLeft, actions = ['extend']) => ({
@@ -25,12 +25,12 @@ describe('end-of-session banner', () => {
   });
 
   test('shows the time left and asks for more time through the extend action', async () => {
-    const extend = vi.fn().mockResolvedValue({});
+    const extend = vi.fn().mockResolvedValue({ status: 'pending' });
     render(<SessionEndingBanner bookings={[active(7, 9.5)]} extend={extend} />);
     expect(screen.getByRole('alert')).toHaveTextContent('Your session #7 ends in 10 min');
     await userEvent.click(screen.getByRole('button', { name: 'Extend 30 min' }));
     await waitFor(() => expect(extend).toHaveBeenCalledWith(expect.objectContaining({ id: 7 })));
-    expect(await screen.findByText('Asked for 30 more minutes.')).toBeInTheDocument();
+    expect(await screen.findByText(/Asked an admin for 30 more minutes/)).toBeInTheDocument();
   });
 
   test('offers no extend button when the booking does not allow it', () => {
@@ -43,6 +43,12 @@ describe('end-of-session banner', () => {
     const { container } = render(<SessionEndingBanner bookings={[active(9, 31)]} />);
     expect(container).toBeEmptyDOMElement();
   });
+});
+
+test('says when an extension was granted at once', () => {
+  expect(outcome({ status: 'granted', requested_end: '2026-12-01T10:30:00+00:00' })).toMatch(
+    /^Extended: now ends at /,
+  );
 });
 
 describe('429 message', () => {
