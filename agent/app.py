@@ -10,6 +10,7 @@ from __future__ import annotations
 import hmac
 import logging
 import sys
+import time
 from collections.abc import Mapping
 
 from flask import Flask, jsonify, request
@@ -114,9 +115,11 @@ def _register_routes(app: Flask) -> None:
     @app.post("/start_container")
     def start_container():
         """Start (or return) the container of a booking with the booked limits;
-        with `prepare`, make it ahead of the start, paused."""
+        with `prepare`, make it ahead of the start, paused; with `start_in`,
+        start it that many seconds after the request arrived."""
         schema = StartContainerSchema(max_cpu_cores=config.max_cpu_cores, max_memory_gb=config.max_memory_gb,
                                       env_allowlist=config.env_allowlist)
+        received = time.monotonic()
         data = _load(schema, _json_object())
         spec = SessionSpec(
             booking_id=data["booking_id"],
@@ -128,7 +131,8 @@ def _register_routes(app: Flask) -> None:
             command=tuple(data["command"]) if data["command"] else None,
             env=data["env"],
         )
-        container, created = _runtime().start(spec, prepare=data["prepare"])
+        not_before = None if data["start_in"] is None else received + data["start_in"]
+        container, created = _runtime().start(spec, prepare=data["prepare"], not_before=not_before)
         return jsonify(dict(container, created=created)), 201 if created else 200
 
     @app.post("/stop_container/<name>")

@@ -67,7 +67,7 @@ class AgentConfig:
     max_cpu_cores: float = field(default_factory=lambda: float(os.cpu_count() or 1))
     max_memory_gb: float = field(default_factory=lambda: round(psutil.virtual_memory().total / 2**30, 3))
     disk_path: str = "/"
-    threads: int = 8
+    threads: int = 16  # a class's sessions starting at once each hold one until their instant
     tls_cert: str | None = None
     tls_key: str | None = None
 

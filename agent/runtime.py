@@ -22,6 +22,7 @@ import logging
 import random
 import socket
 import threading
+import time
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -308,7 +309,8 @@ class DockerRuntime:
 
     # ----- start ---------------------------------------------------------------
 
-    def start(self, spec: SessionSpec, *, prepare: bool = False) -> tuple[dict, bool]:
+    def start(self, spec: SessionSpec, *, prepare: bool = False,
+              not_before: float | None = None) -> tuple[dict, bool]:
         """Make the booking's container run; return (description, created).
 
         Idempotent: if `booking-<id>` exists, is managed and was made with
@@ -325,6 +327,11 @@ class DockerRuntime:
         Calls for one booking are serialised, so a start that arrives while
         its prepare is in flight waits for it and then unpauses.
 
+        `not_before` (a `time.monotonic()` instant) holds the start until
+        then, with its checks done, so that at the instant only the unpause
+        remains: the controller sends a prepared session's start ahead and
+        it runs at its start time to the engine's precision.
+
         Raises ImageNotAllowed, ImageNotPresent, NameConflict (an unmanaged
         container holds the name), BookingConflict (same booking, other spec),
         NoGpus, GpusUnavailable, NoFreePort, DockerRejected, DockerUnavailable.
@@ -338,6 +345,8 @@ class DockerRuntime:
             # The common case of a prepared session allocates nothing, so it
             # does not wait for the allocation lock other bookings hold.
             existing = self.inspect(spec.name)
+            if not_before is not None and not prepare:
+                time.sleep(max(0.0, not_before - time.monotonic()))
             if existing is not None:
                 adopted = self._adopt(existing, spec, prepare)
                 if adopted is not None:

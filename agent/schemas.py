@@ -20,6 +20,7 @@ CONTAINER_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
 MIN_MEMORY_GB = 1 / 64  # 16 MiB: below that Docker refuses or the container cannot start
 MIN_CPU_CORES = 0.01  # Docker's own floor for NanoCpus
 MAX_GPU_COUNT = 16  # GPUs one session may ask for
+MAX_START_IN = 10  # seconds a start may be sent ahead of its instant
 
 
 class StrictFloat(fields.Float):
@@ -94,6 +95,8 @@ class StartContainerSchema(Schema):
     )
     # Make the container ahead of the booking's start, paused; the start unpauses it.
     prepare = fields.Boolean(load_default=False, truthy={True}, falsy={False})
+    # Seconds to hold a start before running it (a prepared session's start sent ahead).
+    start_in = StrictFloat(load_default=None, allow_none=True, validate=validate.Range(0, MAX_START_IN))
 
     def __init__(self, *, max_cpu_cores: float, max_memory_gb: float,
                  env_allowlist: tuple[str, ...] = DEFAULT_ENV_ALLOWLIST, **kwargs):

@@ -28,14 +28,15 @@ JOBS = (
     JobSpec("tick", "SCHEDULER_TICK_SECONDS", lifecycle.tick),
     # Its own job, outside the container guard: slow prepares never delay a start.
     JobSpec("prepare", "SCHEDULER_TICK_SECONDS", lifecycle.prepare_sessions),
+    JobSpec("start_prepared", "SCHEDULER_TICK_SECONDS", lifecycle.start_prepared),
     JobSpec("health", "HEALTH_CHECK_SECONDS", lifecycle.check_health),
     JobSpec("wake", "WOL_CHECK_SECONDS", lifecycle.wake_nodes),
     JobSpec("reconcile", "RECONCILE_SECONDS", lifecycle.reconcile),
     JobSpec("reminders", "REMINDER_CHECK_SECONDS", notifications.queue_reminders),
     JobSpec("mail", "MAIL_SEND_SECONDS", notifications.send_due),
 )
-# tick and reconcile both act on containers; they never run at the same time.
-CONTAINER_JOBS = {"tick", "reconcile"}
+# These act on running containers; they never run at the same time.
+CONTAINER_JOBS = {"tick", "start_prepared", "reconcile"}
 
 
 def run_recorded(job: JobSpec) -> dict | None:

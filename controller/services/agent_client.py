@@ -12,6 +12,9 @@ import requests
 from controller.models import Agent
 
 _session = requests.Session()
+# Enough kept connections per node for a class's sessions starting at once.
+_session.mount("http://", requests.adapters.HTTPAdapter(pool_maxsize=64))
+_session.mount("https://", requests.adapters.HTTPAdapter(pool_maxsize=64))
 
 # The agent's error codes that no retry of the same call can fix (the agent
 # declares the same set as `agent.errors.PERMANENT_ERROR_CODES`; the contract
@@ -92,9 +95,14 @@ def health(endpoint: AgentEndpoint, timeout: float) -> dict:
     return _call(endpoint, "GET", "/health", timeout)
 
 
-def start_container(endpoint: AgentEndpoint, payload: dict, timeout: float) -> dict:
-    """Start (or find) the booking's container; the agent makes this idempotent."""
-    return _call(endpoint, "POST", "/start_container", timeout, json=payload)
+def start_container(endpoint: AgentEndpoint, payload: dict, timeout: float,
+                    start_in: float | None = None) -> dict:
+    """Start (or find) the booking's container; the agent makes this idempotent.
+    With `start_in` (seconds, at most 10) the agent holds the start until then."""
+    if start_in is None:
+        return _call(endpoint, "POST", "/start_container", timeout, json=payload)
+    return _call(endpoint, "POST", "/start_container", timeout + start_in,
+                 json={**payload, "start_in": round(start_in, 3)})
 
 
 def prepare_container(endpoint: AgentEndpoint, payload: dict, timeout: float) -> dict:

@@ -3,6 +3,8 @@
 - `prepare_sessions`: make the container of each approved booking starting
   within `SESSION_PREPARE_SECONDS` on its node, paused, so that its start is
   only an unpause; a failed prepare costs nothing (the start makes it).
+- `start_prepared`: send the start of each prepared session due before the
+  next run ahead, for its agent to unpause it at its start time exactly.
 - `tick`: start the containers of approved bookings whose start has come,
   stop those whose end has come (or that were cancelled or failed while
   running, or before their start with a prepared container), retrying
@@ -55,14 +57,16 @@ class Call:
     endpoint: AgentEndpoint
     kind: str  # "start", "prepare" or "stop"
     payload: dict = field(default_factory=dict)
+    at: datetime | None = None  # a start sent ahead: when it must run
     result: dict | None = None
     error: AgentCallFailed | None = None
 
 
-def run_calls(calls: list, worker: Callable[[object], None]) -> None:
-    """Run `worker` over `calls` in a bounded pool (each in an app context, for
-    the config; workers make HTTP calls only, never touch the database) and
-    store each outcome on its call."""
+def run_calls(calls: list, worker: Callable[[object], None], workers: int | None = None) -> None:
+    """Run `worker` over `calls` in a bounded pool of `workers` (default
+    LIFECYCLE_WORKERS) threads, each in an app context (for the config;
+    workers make HTTP calls only, never touch the database), and store each
+    outcome on its call."""
     if not calls:
         return
     app = current_app._get_current_object()
@@ -71,7 +75,7 @@ def run_calls(calls: list, worker: Callable[[object], None]) -> None:
         with app.app_context():
             worker(call)
 
-    with ThreadPoolExecutor(max_workers=min(len(calls), config("LIFECYCLE_WORKERS"))) as pool:
+    with ThreadPoolExecutor(max_workers=min(len(calls), workers or config("LIFECYCLE_WORKERS"))) as pool:
         list(pool.map(in_app_context, calls))
 
 
@@ -123,7 +127,8 @@ def _make_call(call: Call) -> None:
     timeout = config("AGENT_TIMEOUT_SECONDS")
     try:
         if call.kind == "start":
-            call.result = agent_client.start_container(call.endpoint, call.payload, timeout)
+            start_in = None if call.at is None else max(0.0, (call.at - utcnow()).total_seconds())
+            call.result = agent_client.start_container(call.endpoint, call.payload, timeout, start_in)
         elif call.kind == "prepare":
             call.result = agent_client.prepare_container(call.endpoint, call.payload, timeout)
         else:
@@ -313,6 +318,42 @@ def prepare_sessions(now: datetime | None = None) -> dict:
         except Exception:
             db.session.rollback()
             log.exception("applying a prepare failed", extra={"booking_id": call.booking_id})
+            outcome = "error"
+        outcomes[outcome] = outcomes.get(outcome, 0) + 1
+    return outcomes
+
+
+# Starts sent ahead in one run: each holds a thread here and one on its agent.
+MAX_STARTS_AHEAD = 64
+
+
+def start_prepared(now: datetime | None = None) -> dict:
+    """Start the prepared sessions (approved, container made) whose start
+    comes before this job's next run, at their start time: each start is
+    sent now with the seconds left (`start_in`), the agent checks it at once
+    and holds it until then, so at the instant only the unpause remains.
+    The outcomes are applied as the tick's (`started`, or a retry the tick
+    takes over). Runs under the container guard, so never beside the tick or
+    reconcile. Returns counts per outcome."""
+    now = now or utcnow()
+    ahead = timedelta(seconds=1.5 * config("SCHEDULER_TICK_SECONDS"))
+    rows = db.session.scalars(
+        db.select(Booking).join(Agent, Booking.agent_id == Agent.id).where(
+            Booking.status == BookingStatus.APPROVED, Booking.container_name.is_not(None),
+            Booking.session_secret.is_not(None), Booking.start_time > now, Booking.start_time <= now + ahead,
+            _retry_due(Booking.next_start_at), Agent.status == AgentStatus.ONLINE,
+        ).order_by(Booking.start_time, Booking.id).limit(MAX_STARTS_AHEAD)
+    )
+    calls = [Call(b.id, AgentEndpoint.of(b.agent), "start", start_payload(b), at=b.start_time) for b in rows]
+    db.session.commit()
+    run_calls(calls, _make_call, workers=len(calls))
+    outcomes: dict[str, int] = {}
+    for call in calls:
+        try:
+            outcome = _apply_start(call, utcnow())
+        except Exception:
+            db.session.rollback()
+            log.exception("applying an agent call failed", extra={"booking_id": call.booking_id})
             outcome = "error"
         outcomes[outcome] = outcomes.get(outcome, 0) + 1
     return outcomes

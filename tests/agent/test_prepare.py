@@ -2,6 +2,7 @@
 created, hardened and paused; the start only unpauses them."""
 
 import threading
+import time
 
 import pytest
 import requests
@@ -107,3 +108,32 @@ def test_listing_tells_prepared_containers_from_running_ones(client, start_body)
     listed = {c["name"]: c for c in client.get("/containers?usage=0", headers=AUTH).json["containers"]}
     assert (listed[prepared["name"]]["status"], listed[prepared["name"]]["prepared"]) == ("paused", True)
     assert (listed[running["name"]]["status"], listed[running["name"]]["prepared"]) == ("running", False)
+
+
+def test_a_start_sent_ahead_runs_the_prepared_container_at_its_instant_not_before(app, client, docker_client,
+                                                                                  start_body):
+    body = start_body(prepare=True)
+    name = start(client, body).json["name"]
+    answer = {}
+
+    def start_ahead():
+        answer["response"] = app.test_client().post("/start_container", headers=AUTH,
+                                                    json=dict(body, prepare=False, start_in=1.0))
+        answer["at"] = time.monotonic()
+
+    sent = time.monotonic()
+    thread = threading.Thread(target=start_ahead)
+    thread.start()
+    time.sleep(0.6)
+    assert state(docker_client, name)["Paused"] is True  # held: not yet
+    thread.join()
+    assert answer["response"].status_code == 200, answer["response"].json
+    assert answer["response"].json["status"] == "running"
+    assert answer["at"] - sent >= 1.0
+    assert state(docker_client, name)["Paused"] is False
+
+
+@pytest.mark.parametrize("start_in", [-1, 11, "1", True])
+def test_start_in_must_be_a_number_of_seconds_up_to_ten(client, start_body, start_in):
+    response = start(client, start_body(start_in=start_in))
+    assert response.status_code == 422 and "start_in" in response.json["details"]

@@ -2,6 +2,7 @@
 the real Docker engine. Windows are seconds long; booking ids start at a
 random offset so container names never collide with another run's."""
 
+import threading
 import time
 from datetime import timedelta
 
@@ -293,3 +294,30 @@ def test_a_failed_prepare_changes_nothing_and_the_start_still_makes_the_containe
     unprepared = approved(factory, lab, session_image, start_in=0.3 * S)
     sleep_until(unprepared.start_time)
     tick_until(lambda: db.session.get(Booking, unprepared.id).status == "active")
+
+
+def test_a_prepared_session_started_ahead_runs_at_its_start_time_and_not_before(app, lab, factory, session_image,
+                                                                                docker_client):
+    booking = approved(factory, lab, session_image, start_in=4 * S, duration=60 * S)
+    lifecycle.prepare_sessions()
+    name = f"booking-{booking.id}"
+    assert lifecycle.start_prepared() == {}  # more than a run away: not yet sent
+    sleep_until(booking.start_time - 1.2 * S)
+    outcome = {}
+
+    def run():
+        with app.app_context():
+            outcome.update(lifecycle.start_prepared())
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    sleep_until(booking.start_time - 0.3 * S)
+    assert container_state(docker_client, name)["State"]["Paused"] is True
+    thread.join(timeout=20)
+    assert outcome == {"started": 1}
+    assert utcnow() >= booking.start_time
+    db.session.expire_all()
+    started = db.session.get(Booking, booking.id)
+    assert started.status == "active" and started.started_at >= booking.start_time
+    assert container_state(docker_client, name)["State"]["Paused"] is False
+    assert lifecycle.tick() == {}  # nothing left for the tick

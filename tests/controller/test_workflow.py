@@ -27,6 +27,7 @@ ALLOWED = {
     ("move", Actor.SCHEDULER): {"approved"},
     ("pin", Actor.ADMIN): {"approved", "active"},
     ("session_prepared", Actor.SCHEDULER): {"approved"},
+    ("container_prepared", Actor.SCHEDULER): {"approved"},
     ("started", Actor.SCHEDULER): {"approved"},
     ("start_retry", Actor.SCHEDULER): {"approved"},
     ("start_failed", Actor.SCHEDULER): {"approved"},
