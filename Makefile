@@ -10,7 +10,7 @@ PY := $(VENV)/bin/python
 STAMPS := .make
 FRONTEND := frontend
 
-.PHONY: run test test-python test-frontend test-deploy venv frontend-deps frontend-build lint agent clean image-jupyterlab
+.PHONY: run test test-python test-frontend test-deploy venv frontend-deps frontend-build lint agent clean image-jupyterlab image-ssh
 
 venv: $(STAMPS)/venv
 $(STAMPS)/venv: requirements.txt requirements-dev.txt
@@ -33,7 +33,11 @@ run: venv frontend-build
 
 # The lab/jupyterlab session image on the local engine (no registry; cached).
 image-jupyterlab: venv
-	bash deploy/images/jupyterlab/build.sh
+	bash deploy/images/build.sh jupyterlab
+
+# The lab/ssh session image (a session reached by SSH with its own password).
+image-ssh: venv
+	bash deploy/images/build.sh ssh
 
 agent: venv
 	$(PY) -m agent.app

@@ -16,7 +16,7 @@ INSTANCE_DIR = Path(os.environ.get("INSTANCE_DIR", Path(__file__).resolve().pare
 DEFAULT_SESSION_IMAGES = json.dumps([
     {"name": "lab/jupyterlab:latest", "port": 8888, "label": "JupyterLab"},
     {"name": "jupyter/base-notebook:latest", "port": 8888, "label": "Jupyter notebook", "secret": "jupyter"},
-    {"name": "lab/ssh:latest", "port": 22, "label": "SSH", "http": False, "secret": "password"},
+    {"name": "lab/ssh:latest", "port": 2222, "label": "SSH", "http": False, "secret": "password"},
 ])
 # How an image is given its session's secret (see README, "Sessions"):
 #   env       SESSION_TOKEN and SESSION_BASE_URL (the generic contract)
@@ -175,6 +175,7 @@ class Config:
         # how long repacking may search (exactly for at most REPACK_EXACT_MAX
         # bookings, greedily beyond) before it gives up.
         self.PLACEMENT_POLICY = os.environ.get("PLACEMENT_POLICY", "best_fit").strip() or "best_fit"
+        self.REPACK_ENABLED = env_bool("REPACK_ENABLED", True)
         self.REPACK_TIME_LIMIT_MS = env_int("REPACK_TIME_LIMIT_MS", 250)
         self.REPACK_EXACT_MAX = env_int("REPACK_EXACT_MAX", 40)
 
