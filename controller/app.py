@@ -10,6 +10,7 @@ import sys
 from flask_migrate import upgrade
 
 from controller import create_app, local_agent
+from controller.config import ConfigError
 from controller.extensions import db
 from controller.services import accounts
 from controller.serving import EmbeddedServer
@@ -35,7 +36,10 @@ def prepare(app) -> None:
 def main() -> None:
     # SIGTERM exits like Ctrl-C, so atexit stops the local agent.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    app = create_app()
+    try:
+        app = create_app()
+    except ConfigError as exc:
+        sys.exit(f"controller: configuration error: {exc}")
     prepare(app)
     local_agent.start(app)
     host = os.environ.get("HOST", "127.0.0.1")

@@ -5,6 +5,9 @@ is refused at booking; search treats `%` and `_` literally; responses that
 carry a token are never cached; a short JWT key is refused at start; password
 hashing is bounded in memory and old hashes still verify."""
 
+import os
+import subprocess
+import sys
 import threading
 from datetime import datetime, timedelta, timezone
 
@@ -19,6 +22,7 @@ from controller.services import accounts
 from controller.services.agent_client import MIN_MEMORY_GB
 from tests.controller.conftest import PASSWORD
 from tests.controller.helpers import assert_error, booking_payload
+from tests.processes import ROOT
 
 DEEP_ARRAY = "[" * 30000 + "]" * 30000  # 60 KB: under the body cap, past the parser's recursion limit
 DEEP_OBJECT = '{"":' * 12000 + "1" + "}" * 12000  # 60 KB too
@@ -305,3 +309,13 @@ def test_a_login_waits_for_a_free_hashing_slot(app, student):
             accounts.HASH_SLOTS.release()
     thread.join(timeout=30)
     assert results and results[0].status_code == 200
+
+
+def test_the_controller_refuses_to_start_with_a_short_key_and_says_why(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k not in ("INSECURE_DEV",)}
+    env.update(JWT_SECRET_KEY="short", INSTANCE_DIR=str(tmp_path), LOCAL_AGENT="false", PORT="0")
+    done = subprocess.run([sys.executable, "-m", "controller.app"], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode != 0
+    assert "JWT_SECRET_KEY is 5 bytes; use at least 32 bytes" in done.stderr
+    assert "Traceback" not in done.stderr
