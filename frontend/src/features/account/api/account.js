@@ -21,6 +21,22 @@ export function useSetNotifications() {
   return useMutation({
     mutationFn: async (categories) =>
       (await api.put('/student/notifications', { categories })).data,
+    // The switch moves at once; the API's answer (or the old state on an error) replaces it.
+    onMutate: (categories) => {
+      const before = queryClient.getQueryData(accountKeys.notifications());
+      if (before) {
+        queryClient.setQueryData(accountKeys.notifications(), {
+          ...before,
+          categories: before.categories.map((c) =>
+            c.category in categories ? { ...c, email: categories[c.category] } : c,
+          ),
+        });
+      }
+      return { before };
+    },
+    onError: (_error, _categories, context) => {
+      if (context?.before) queryClient.setQueryData(accountKeys.notifications(), context.before);
+    },
     onSuccess: (data) => queryClient.setQueryData(accountKeys.notifications(), data),
   });
 }

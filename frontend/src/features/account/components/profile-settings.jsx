@@ -43,7 +43,6 @@ export function NotificationSettings() {
               type="checkbox"
               className="size-4 accent-indigo-600"
               checked={c.email}
-              disabled={save.isPending}
               onChange={(e) => save.mutate({ [c.category]: e.target.checked })}
             />
           </li>
@@ -58,7 +57,10 @@ export function NotificationSettings() {
 export function CalendarFeedSettings() {
   const feeds = useCalendarFeeds();
   const regenerate = useRegenerateFeed();
-  const url = regenerate.data?.url;
+  // Absolute, for calendar apps, also when the API answers a path (PUBLIC_URL unset).
+  const url = regenerate.data?.url
+    ? new URL(regenerate.data.url, window.location.origin).href
+    : null;
   const existing = feeds.data?.items?.find((f) => f.scope === 'user');
   return (
     <Card aria-labelledby="feed-title">
