@@ -146,7 +146,9 @@ class ResourceRequestSchema(Schema):
     start_time = UTCDateTime(required=True)
     end_time = UTCDateTime(required=True)
     cpu_cores = StrictInteger(required=True, validate=validate.Range(1, 1024))
-    memory_gb = StrictFloat(required=True, validate=validate.Range(min=MIN_MEMORY_GB, max=65536))
+    memory_gb = StrictFloat(required=True, validate=validate.Range(
+        min=MIN_MEMORY_GB, max=65536,
+        error="Must be at least {min:g} GB (16 MiB, the least a node runs) and at most {max:g}."))
     gpu_count = StrictInteger(load_default=0, validate=validate.Range(0, MAX_GPU_COUNT))
     tags = fields.List(
         fields.String(validate=[validate.Length(1, 32), validate.Regexp(TAG_RE)]),
