@@ -28,7 +28,7 @@ from sqlalchemy import func
 
 from controller.errors import Conflict, NotFound, PolicyLimit, ValidationFailed
 from controller.extensions import db
-from controller.models import Booking, Policy, Setting, User, utcnow
+from controller.models import Booking, Policy, Role, Setting, User, utcnow
 from controller.services import audit
 from controller.services.workflow import OPEN_STATUSES, BookingStatus
 
@@ -290,14 +290,15 @@ def _check_name_free(name: str, policy_id: int | None) -> None:
 
 def _with_user_counts(policies: list[Policy]) -> list[Policy]:
     counts = dict(db.session.execute(
-        db.select(User.policy_id, func.count(User.id)).group_by(User.policy_id)).all())
+        db.select(User.policy_id, func.count(User.id)).where(User.role == Role.STUDENT.value)
+        .group_by(User.policy_id)).all())
     for policy in policies:
         policy.user_count = counts.get(policy.id, 0) + (counts.get(None, 0) if policy.is_default else 0)
     return policies
 
 
 def list_policies() -> list[Policy]:
-    """Every policy, the default first, each with how many users it applies to."""
+    """Every policy, the default first, each with how many students it applies to."""
     return _with_user_counts(list(db.session.scalars(
         db.select(Policy).order_by(Policy.is_default.desc(), Policy.name))))
 

@@ -181,6 +181,7 @@ def test_admins_list_edit_and_delete_policies_and_users_fall_back_to_the_default
     thesis = created.get_json()
     assert_error(client.post("/api/admin/policies", headers=admin_headers, json={"name": "thesis"}), 409)
     user = factory.user()
+    factory.user()  # on the default; the admin is counted nowhere
     client.put(f"/api/admin/users/{user.id}/policy", headers=admin_headers, json={"policy_id": thesis["id"]})
     items = client.get("/api/admin/policies", headers=admin_headers).get_json()["items"]
     assert [(p["name"], p["is_default"], p["user_count"]) for p in items] == [("default", True, 1), ("Thesis", False, 1)]
