@@ -10,6 +10,7 @@ const ADMIN_TABS = [
   { to: '/admin/bookings', label: 'Bookings' },
   { to: '/admin/nodes', label: 'Nodes' },
   { to: '/admin/users', label: 'Users' },
+  { to: '/admin/policies', label: 'Policies' },
 ];
 
 export function AppLayout({ admin = false }) {

@@ -39,6 +39,7 @@ const AdminOverviewRoute = lazyPage(() => import('./routes/admin/overview'));
 const AdminBookingsRoute = lazyPage(() => import('./routes/admin/bookings'));
 const AdminNodesRoute = lazyPage(() => import('./routes/admin/nodes'));
 const AdminUsersRoute = lazyPage(() => import('./routes/admin/users'));
+const AdminPoliciesRoute = lazyPage(() => import('./routes/admin/policies'));
 
 export function AppRoutes() {
   return (
@@ -81,6 +82,7 @@ export function AppRoutes() {
         <Route path="bookings" element={<AdminBookingsRoute />} />
         <Route path="nodes" element={<AdminNodesRoute />} />
         <Route path="users" element={<AdminUsersRoute />} />
+        <Route path="policies" element={<AdminPoliciesRoute />} />
         <Route path="profile" element={<ProfileRoute />} />
       </Route>
       <Route path="/forgot-password" element={<ForgotPasswordRoute />} />

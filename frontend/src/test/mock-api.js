@@ -5,15 +5,17 @@ import { ApiError } from '@/lib/api-client';
  * 'POST /student/book': ({body}) => data}. A handler may throw an ApiError.
  */
 export function routeApi(api, handlers) {
-  for (const method of ['get', 'post', 'patch']) {
+  for (const method of ['get', 'post', 'patch', 'put', 'delete']) {
+    if (!api[method]) continue;
     api[method].mockImplementation(async (url, bodyOrConfig, maybeConfig) => {
       const key = `${method.toUpperCase()} ${url}`;
       const handler = handlers[key];
       if (handler === undefined) {
         throw new ApiError({ status: 404, code: 'not_found', message: `No stub for ${key}` });
       }
-      const body = method === 'get' ? undefined : bodyOrConfig;
-      const config = method === 'get' ? bodyOrConfig : maybeConfig;
+      const noBody = method === 'get' || method === 'delete';
+      const body = noBody ? undefined : bodyOrConfig;
+      const config = noBody ? bodyOrConfig : maybeConfig;
       const data =
         typeof handler === 'function'
           ? await handler({ body, params: config?.params || {} })
@@ -37,7 +39,7 @@ const ACTIONS = {
     approved: ['extend', 'cancel'],
     active: ['extend', 'cancel'],
   },
-  student: { pending: ['cancel'], approved: ['cancel'] },
+  student: { pending: ['cancel'], approved: ['extend', 'cancel'], active: ['extend'] },
 };
 
 /** A booking as the API shows it to `role`, two hours from now unless `extra` says else. */

@@ -1,6 +1,7 @@
 import { BookingForm } from '@/features/bookings/components/booking-form';
 import { BookingSummary } from '@/features/bookings/components/booking-summary';
 import { MyBookings } from '@/features/bookings/components/my-bookings';
+import { QuotaCard } from '@/features/bookings/components/quota-card';
 import { SessionEndingBanner } from '@/features/bookings/components/session-ending-banner';
 import { useMyBookings } from '@/features/bookings/api/get-my-bookings';
 import { useAuth } from '@/lib/auth';
@@ -25,7 +26,10 @@ export function StudentDashboardRoute() {
       </div>
       <ActiveSessionBanner />
       <div className="grid items-start gap-5 lg:grid-cols-[minmax(0,5fr)_minmax(0,6fr)]">
-        <BookingForm />
+        <div className="space-y-5">
+          <BookingForm />
+          <QuotaCard />
+        </div>
         <MyBookings />
       </div>
     </div>

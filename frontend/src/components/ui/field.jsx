@@ -110,12 +110,18 @@ export function Textarea({ label, hint, error, className, id, required, ...props
   );
 }
 
-/** A form-level error: the API's message plus any details not tied to a visible field. */
+/**
+ * A form-level error: the API's message plus any field messages not tied to a visible
+ * field. Facts in `details` (numbers and names, e.g. a policy refusal's `limit` and
+ * `used`) are for programs; the message already says them in words.
+ */
 export function FormError({ error, fields = [] }) {
   if (!error) return null;
   const details =
     error.details && typeof error.details === 'object'
-      ? Object.entries(error.details).filter(([key]) => !fields.includes(key))
+      ? Object.entries(error.details).filter(
+          ([key, value]) => !fields.includes(key) && value !== null && typeof value === 'object',
+        )
       : [];
   return (
     <div

@@ -1,4 +1,5 @@
 import { BookingsTable } from '@/features/admin/components/bookings-table';
+import { ExtensionQueue } from '@/features/admin/components/extension-queue';
 import { useAgents } from '@/features/agents/api/get-agents';
 
 export default function AdminBookingsRoute() {
@@ -11,6 +12,7 @@ export default function AdminBookingsRoute() {
           Approve, reject or extend requests; select rows for bulk actions.
         </p>
       </div>
+      <ExtensionQueue />
       <BookingsTable agents={agents.data?.items || []} />
     </div>
   );

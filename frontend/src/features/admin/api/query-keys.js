@@ -9,4 +9,7 @@ export const adminKeys = {
   scheduler: () => [...adminKeys.all, 'scheduler'],
   userLists: () => [...adminKeys.all, 'users'],
   users: (params) => [...adminKeys.userLists(), params],
+  policies: () => [...adminKeys.all, 'policies'],
+  autoApproval: () => [...adminKeys.all, 'auto-approval'],
+  extensionRequests: (params) => [...adminKeys.all, 'extension-requests', params],
 };

@@ -13,6 +13,8 @@ import { POLL_MS } from '@/lib/query-client';
 import { useDebounced } from '@/lib/use-now';
 import { useUsers } from '../api/get-users';
 import { useSetUserStatus } from '../api/set-user-status';
+import { SetPasswordButton } from './set-password-button';
+import { UserPolicySelect } from './user-policy-select';
 
 const PER_PAGE = 20;
 
@@ -100,6 +102,9 @@ export function UsersTable() {
                 <th scope="col" className="px-3 py-2.5">
                   Status
                 </th>
+                <th scope="col" className="px-3 py-2.5">
+                  Policy
+                </th>
                 <th scope="col" className="hidden px-3 py-2.5 lg:table-cell">
                   Created
                 </th>
@@ -145,13 +150,21 @@ export function UsersTable() {
                     <td className="px-3 py-3">
                       <AccountBadge active={u.is_active} />
                     </td>
+                    <td className="px-3 py-3">
+                      {u.role === 'student' ? (
+                        <UserPolicySelect user={u} />
+                      ) : (
+                        <span className="text-xs text-slate-400">—</span>
+                      )}
+                    </td>
                     <td
                       className="hidden px-3 py-3 whitespace-nowrap text-slate-500 lg:table-cell"
                       title={formatDateTime(u.created_at)}
                     >
                       {formatDate(u.created_at)}
                     </td>
-                    <td className="py-3 pr-4 pl-3 text-right sm:pr-5">
+                    <td className="space-x-2 py-3 pr-4 pl-3 text-right whitespace-nowrap sm:pr-5">
+                      {!self && <SetPasswordButton user={u} />}
                       {self ? (
                         <span className="text-xs text-slate-400">Signed in</span>
                       ) : u.is_active ? (

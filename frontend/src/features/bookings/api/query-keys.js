@@ -7,4 +7,6 @@ export const studentKeys = {
   profile: () => [...studentKeys.all, 'profile'],
   session: (id) => [...studentKeys.all, 'session', id],
   availability: (request) => [...studentKeys.all, 'availability', request],
+  usage: () => [...studentKeys.all, 'usage'],
+  extensionRequests: (params) => [...studentKeys.all, 'extension-requests', params],
 };

@@ -5,6 +5,7 @@ import { CALENDAR_STATUSES, StatusBadge } from '@/components/ui/status-badge';
 import { formatRange, formatTime } from '@/lib/format';
 
 import { useSession } from '../api/get-session';
+import { ExtensionRequestButton } from './extension-request';
 
 export function BookingCard({ booking, onCancel, cancelling }) {
   const cancellable = booking.actions?.includes('cancel');
@@ -31,6 +32,7 @@ export function BookingCard({ booking, onCancel, cancelling }) {
         </div>
         <div className="flex w-full items-center justify-between gap-2 text-xs text-slate-600 sm:w-auto sm:flex-col sm:items-end sm:text-right">
           <TimeHint booking={booking} />
+          <ExtensionRequestButton booking={booking} />
           {cancellable && (
             <Button
               variant="secondary"

@@ -1,0 +1,113 @@
+import { useState } from 'react';
+import { Button } from '@/components/ui/button';
+import { Dialog } from '@/components/ui/dialog';
+import { FormError, Select, Textarea } from '@/components/ui/field';
+import { formatTime } from '@/lib/format';
+import { useRequestExtension } from '../api/request-extension';
+
+const CHOICES = [30, 60, 120, 240];
+
+function label(minutes) {
+  return minutes < 60 ? `${minutes} minutes` : `${minutes / 60} hour${minutes > 60 ? 's' : ''}`;
+}
+
+/**
+ * "Request more time" on a booking whose `actions` include `extend`: the API grants it
+ * at once when it fits the node and the policy, or queues it for an admin; the dialog
+ * says which.
+ */
+export function ExtensionRequestButton({ booking }) {
+  const [open, setOpen] = useState(false);
+  if (!booking.actions?.includes('extend')) return null;
+  return (
+    <>
+      <Button variant="secondary" size="sm" onClick={() => setOpen(true)}>
+        Request more time
+      </Button>
+      <ExtensionRequestDialog booking={booking} open={open} onClose={() => setOpen(false)} />
+    </>
+  );
+}
+
+export function ExtensionRequestDialog({ booking, open, onClose }) {
+  const [minutes, setMinutes] = useState(CHOICES[0]);
+  const [reason, setReason] = useState('');
+  const request = useRequestExtension();
+  const outcome = request.data;
+  const close = () => {
+    request.reset();
+    onClose();
+  };
+  const newEnd = new Date(new Date(booking.end_time).getTime() + minutes * 60_000).toISOString();
+  return (
+    <Dialog
+      open={open}
+      onClose={close}
+      title={`More time for booking #${booking.id}`}
+      description={`It ends at ${formatTime(booking.end_time)}. A running session keeps running.`}
+      footer={
+        outcome ? (
+          <Button onClick={close}>Close</Button>
+        ) : (
+          <>
+            <Button variant="secondary" onClick={close}>
+              Cancel
+            </Button>
+            <Button
+              loading={request.isPending}
+              onClick={() =>
+                request.mutate({ id: booking.id, minutes, reason: reason.trim() || undefined })
+              }
+            >
+              Ask for {label(minutes)}
+            </Button>
+          </>
+        )
+      }
+    >
+      {outcome ? (
+        <div
+          role="status"
+          aria-label="Outcome"
+          className={`rounded-lg px-3 py-2 text-sm ring-1 ${
+            outcome.status === 'granted'
+              ? 'bg-emerald-50 text-emerald-900 ring-emerald-200'
+              : 'bg-amber-50 text-amber-900 ring-amber-200'
+          }`}
+        >
+          {outcome.status === 'granted' ? (
+            <>Granted: your booking now ends at {formatTime(outcome.requested_end)}.</>
+          ) : (
+            <>
+              Sent to the admins: {outcome.review_reason} You will see their answer here and on your
+              dashboard.
+            </>
+          )}
+        </div>
+      ) : (
+        <div className="space-y-3">
+          <Select
+            label="How much longer"
+            value={minutes}
+            onChange={(e) => setMinutes(Number(e.target.value))}
+            hint={`Until ${formatTime(newEnd)}`}
+          >
+            {CHOICES.map((m) => (
+              <option key={m} value={m}>
+                {label(m)}
+              </option>
+            ))}
+          </Select>
+          <Textarea
+            label="Why (optional)"
+            rows={2}
+            maxLength={500}
+            value={reason}
+            onChange={(e) => setReason(e.target.value)}
+          />
+          <FormError error={request.error} fields={['minutes', 'reason']} />
+        </div>
+      )}
+    </Dialog>
+  );
+}

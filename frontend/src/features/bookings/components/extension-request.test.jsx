@@ -1,0 +1,77 @@
+import { screen } from '@testing-library/react';
+import { describe, expect, test, vi } from 'vitest';
+import { api } from '@/lib/api-client';
+import { apiError, bookingFixture, routeApi } from '@/test/mock-api';
+import { renderWithProviders, student } from '@/test/utils';
+import { ExtensionRequestButton } from './extension-request';
+
+vi.mock('@/lib/api-client', async (importOriginal) => ({
+  ...(await importOriginal()),
+  api: { get: vi.fn(), post: vi.fn() },
+}));
+
+const booking = (status, extra) => bookingFixture(4, status, { role: 'student', ...extra });
+
+function setup(b, answer) {
+  const extend = vi.fn(answer);
+  routeApi(api, { 'POST /student/bookings/4/extend': extend });
+  return {
+    ...renderWithProviders(<ExtensionRequestButton booking={b} />, { user: student }),
+    extend,
+  };
+}
+
+describe('request more time', () => {
+  test('is offered only when the booking allows extend', () => {
+    setup(booking('pending'));
+    expect(screen.queryByRole('button', { name: 'Request more time' })).not.toBeInTheDocument();
+  });
+
+  test('a request that fits is granted at once and says the new end', async () => {
+    const b = booking('active');
+    const newEnd = new Date(new Date(b.end_time).getTime() + 3_600_000).toISOString();
+    const { user, extend } = setup(b, () => ({ id: 1, status: 'granted', requested_end: newEnd }));
+    await user.click(screen.getByRole('button', { name: 'Request more time' }));
+    await user.selectOptions(screen.getByLabelText('How much longer'), '60');
+    await user.type(screen.getByLabelText('Why (optional)'), 'one more epoch');
+    await user.click(screen.getByRole('button', { name: 'Ask for 1 hour' }));
+    expect(await screen.findByRole('status', { name: 'Outcome' })).toHaveTextContent(
+      /^Granted: your booking now ends at/,
+    );
+    expect(extend).toHaveBeenCalledWith(
+      expect.objectContaining({ body: { minutes: 60, reason: 'one more epoch' } }),
+    );
+  });
+
+  test('a request beyond the policy goes to the admins and says why', async () => {
+    const { user } = setup(booking('approved'), () => ({
+      id: 2,
+      status: 'pending',
+      review_reason:
+        'The default policy allows bookings of at most 4 hours; this one would last 5.',
+    }));
+    await user.click(screen.getByRole('button', { name: 'Request more time' }));
+    await user.click(screen.getByRole('button', { name: 'Ask for 30 minutes' }));
+    expect(await screen.findByRole('status', { name: 'Outcome' })).toHaveTextContent(
+      'Sent to the admins: The default policy allows bookings of at most 4 hours',
+    );
+  });
+
+  test('a request already waiting shows the API message', async () => {
+    const { user } = setup(booking('approved'), () => {
+      throw apiError(
+        409,
+        'extension_pending',
+        'An extension request for this booking is already waiting for an admin.',
+        {
+          extension_request_id: 2,
+        },
+      );
+    });
+    await user.click(screen.getByRole('button', { name: 'Request more time' }));
+    await user.click(screen.getByRole('button', { name: 'Ask for 30 minutes' }));
+    const alert = await screen.findByRole('alert');
+    expect(alert).toHaveTextContent('already waiting for an admin');
+    expect(alert).not.toHaveTextContent('extension_request_id');
+  });
+});
