@@ -75,7 +75,7 @@ def _call(endpoint: AgentEndpoint, method: str, path: str, timeout: float, json=
                                "agent_unreachable") from exc
     try:
         body = response.json()
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested past the parser's limit
         body = {}
     if not isinstance(body, dict):
         body = {}

@@ -18,7 +18,7 @@ from controller import create_app
 from controller.config import Config, ConfigError, check_config
 from controller.extensions import db
 from controller.models import Agent, Booking, User
-from controller.services import accounts
+from controller.services import accounts, agent_client
 from controller.services.agent_client import MIN_MEMORY_GB
 from tests.controller.conftest import PASSWORD
 from tests.controller.helpers import assert_error, booking_payload
@@ -319,3 +319,36 @@ def test_the_controller_refuses_to_start_with_a_short_key_and_says_why(tmp_path)
     assert done.returncode != 0
     assert "JWT_SECRET_KEY is 5 bytes; use at least 32 bytes" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+# --- a node's answer nested past the parser's recursion --------------------------
+
+@pytest.fixture
+def deep_answering_node():
+    """An HTTP server on loopback that answers every request with a 60 KB, 30000-deep JSON body."""
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):
+            body = DEEP_ARRAY.encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=10)
+
+
+def test_a_node_answering_deeply_nested_json_is_read_as_an_empty_answer(deep_answering_node):
+    endpoint = agent_client.AgentEndpoint(1, "deep", deep_answering_node, None)
+    assert agent_client.health(endpoint, timeout=5) == {}
+    assert agent_client.containers(endpoint, timeout=5) == []
