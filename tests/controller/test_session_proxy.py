@@ -204,14 +204,14 @@ def test_without_the_proxy_the_owner_is_sent_straight_to_the_node(app, client, f
 # --- JupyterLab, for real ------------------------------------------------
 
 JUPYTERLAB = "lab/jupyterlab:latest"
-BUILD = Path(__file__).resolve().parents[2] / "deploy" / "images" / "jupyterlab" / "build.sh"
+BUILD = Path(__file__).resolve().parents[2] / "deploy" / "images" / "build.sh"
 
 
 @pytest.fixture(scope="module")
 def jupyterlab_agent(docker_client):
     """An agent allowed to run lab/jupyterlab, which is built here if needed
-    (deploy/images/jupyterlab/build.sh: no registry; cached)."""
-    subprocess.run(["bash", str(BUILD)], check=True, timeout=900)
+    (deploy/images/build.sh: no registry; cached)."""
+    subprocess.run(["bash", str(BUILD), "jupyterlab"], check=True, timeout=900)
     agent = AgentProcess(JUPYTERLAB)
     yield agent
     agent.stop()

@@ -16,7 +16,9 @@
 # deploy/standins/build.sh (Debian 12 packages; PostgreSQL is 15 there, not 16;
 # Traefik is the real v3 binary) and cached between runs. Python wheels and the
 # SPA are built on the host (deploy/offline-bundle.sh). The session image is
-# tests/dockerimages.py's busybox image. Nodes have no MAC: no Wake-on-LAN.
+# tests/dockerimages.py's busybox image and lab/jupyterlab (deploy/images/build.sh);
+# a student's JupyterLab is opened in Chromium through Traefik
+# (frontend/e2e/session-jupyterlab.test.mjs). Nodes have no MAC: no Wake-on-LAN.
 #
 #   tests/deploy/smoke.sh              (make test-deploy)
 # Environment: COMPOSE_CMD picks the compose implementation (default: `docker
@@ -117,6 +119,8 @@ else
 fi
 say "session image lab-test/busybox (tests/dockerimages.py)"
 "$PY" -c 'import docker; from tests.dockerimages import ensure_busybox_image; ensure_busybox_image(docker.from_env())'
+say "session image lab/jupyterlab (deploy/images/build.sh, cached)"
+deploy/images/build.sh jupyterlab
 
 # --- configuration: random secrets, loopback ports, stand-in images ---------
 read -r HTTP_PORT HTTPS_PORT DASH_PORT < <("$PY" - <<'EOF'
@@ -149,8 +153,8 @@ TRAEFIK_DASHBOARD_PORT=$DASH_PORT
 AGENT_PUBLISH_ADDRESS=127.0.0.1
 AGENT1_PORT_RANGE=20000-20099
 AGENT2_PORT_RANGE=20100-20199
-AGENT_IMAGE_ALLOWLIST=lab-test/busybox
-SESSION_IMAGES=[{"name": "lab-test/busybox:latest", "port": 8080, "strip_prefix": true}]
+AGENT_IMAGE_ALLOWLIST=lab-test/busybox,lab/jupyterlab
+SESSION_IMAGES=[{"name": "lab-test/busybox:latest", "port": 8080, "strip_prefix": true}, {"name": "lab/jupyterlab:latest", "port": 8888, "label": "JupyterLab"}]
 SESSIONS_NETWORK=booking-smoke-sessions
 # A session of seconds, a quarter GiB: below the lab defaults, on purpose.
 BOOKING_MIN_MINUTES=0
@@ -239,6 +243,18 @@ else
   fail "the scenario"
 fi
 
+# --- a student's JupyterLab in Chromium, through Traefik ------------------------
+say "JupyterLab in Chromium through Traefik (frontend/e2e/session-jupyterlab.test.mjs)"
+if (cd frontend && SESSION_E2E_BASE_URL="http://127.0.0.1:$HTTP_PORT" \
+      SESSION_E2E_ADMIN_USER=admin SESSION_E2E_ADMIN_PASSWORD="$(sed -n 's/^ADMIN_PASSWORD=//p' "$ENV_FILE")" \
+      node --test --test-reporter=spec e2e/session-jupyterlab.test.mjs) >"$WORK/jupyterlab.out" 2>&1; then
+  grep -E '^ *(✔|#)' "$WORK/jupyterlab.out" | sed 's/^/    /'
+  ok "the owner opens JupyterLab through Traefik and a kernel answers 6*7; others refused; ended after the end"
+else
+  cat "$WORK/jupyterlab.out"
+  fail "JupyterLab in Chromium through Traefik"
+fi
+
 # --- restart on failure ----------------------------------------------------
 controller=$(compose ps -q controller)
 restarts=$(docker inspect -f '{{.RestartCount}}' "$controller")
@@ -246,7 +262,13 @@ kill -KILL "$(docker inspect -f '{{.State.Pid}}' "$controller")"
 sleep 2
 wait_healthy 120 || fail "the stack healthy again after the controller crashed"
 [ "$(docker inspect -f '{{.RestartCount}}' "$controller")" -gt "$restarts" ] || fail "controller not restarted"
-curl -fsS "http://127.0.0.1:$HTTP_PORT/api/health" >/dev/null || fail "/api/health after the restart"
+# Traefik takes the controller back at its next health check of the service.
+back=""
+for _ in $(seq 1 30); do
+  curl -fsS "http://127.0.0.1:$HTTP_PORT/api/health" >/dev/null 2>&1 && { back=1; break; }
+  sleep 1
+done
+[ -n "$back" ] || fail "/api/health through Traefik within 30 s of the restart"
 ok "a crashed controller (SIGKILL) is restarted and healthy again behind Traefik"
 
 ./deploy.sh --down --volumes >"$WORK/down.log" 2>&1 || { cat "$WORK/down.log"; fail "./deploy.sh --down --volumes"; }
