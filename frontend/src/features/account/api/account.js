@@ -78,3 +78,13 @@ export async function resetPassword({ token, newPassword }) {
   );
   return data;
 }
+
+/** Admins: a new secret feed URL of the whole lab (scope 'lab') or of one node. */
+export function useRegenerateLabFeed() {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: async ({ scope = 'lab', agentId = null } = {}) =>
+      (await api.post('/admin/calendar-feeds', { scope, agent_id: agentId })).data,
+    onSuccess: () => queryClient.invalidateQueries({ queryKey: accountKeys.feeds() }),
+  });
+}

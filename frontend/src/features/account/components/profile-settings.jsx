@@ -10,6 +10,7 @@ import {
   useCalendarFeeds,
   useNotifications,
   useRegenerateFeed,
+  useRegenerateLabFeed,
   useSetNotifications,
 } from '../api/account';
 
@@ -155,6 +156,42 @@ export function ChangePasswordForm() {
           Change password
         </Button>
       </form>
+    </Card>
+  );
+}
+
+/** Admins: the whole lab's calendar (every booking that holds or asks for capacity). */
+export function LabFeedSettings() {
+  const regenerate = useRegenerateLabFeed();
+  const url = regenerate.data?.url
+    ? new URL(regenerate.data.url, window.location.origin).href
+    : null;
+  return (
+    <Card aria-labelledby="lab-feed-title">
+      <CardHeader
+        id="lab-feed-title"
+        title="Lab calendar feed"
+        description="Every pending, approved and running booking of the lab, with its owner."
+      />
+      <div className="space-y-3 px-4 py-3 text-sm sm:px-5">
+        {url && (
+          <div className="flex flex-wrap items-center gap-2">
+            <code className="min-w-0 flex-1 rounded bg-slate-100 px-2 py-1 text-xs break-all">
+              {url}
+            </code>
+            <CopyButton text={url} label="Copy URL" />
+          </div>
+        )}
+        <Button
+          variant="secondary"
+          size="sm"
+          loading={regenerate.isPending}
+          onClick={() => regenerate.mutate({ scope: 'lab' })}
+        >
+          Make a new lab URL (revokes the old one)
+        </Button>
+        <FormError error={regenerate.error} />
+      </div>
     </Card>
   );
 }

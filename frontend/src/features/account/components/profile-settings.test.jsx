@@ -3,8 +3,8 @@ import userEvent from '@testing-library/user-event';
 import { describe, expect, test, vi } from 'vitest';
 import { api } from '@/lib/api-client';
 import { routeApi } from '@/test/mock-api';
-import { renderWithProviders, student } from '@/test/utils';
-import { CalendarFeedSettings, NotificationSettings } from './profile-settings';
+import { admin, renderWithProviders, student } from '@/test/utils';
+import { CalendarFeedSettings, LabFeedSettings, NotificationSettings } from './profile-settings';
 
 vi.mock('@/lib/api-client', async (importOriginal) => ({
   ...(await importOriginal()),
@@ -48,5 +48,21 @@ describe('profile settings', () => {
       await screen.findByText(`${window.location.origin}/api/calendar/secret-token.ics`),
     ).toBeInTheDocument();
     expect(screen.getByRole('button', { name: /Make a new URL/ })).toBeInTheDocument();
+  });
+
+  test("an admin makes the lab's feed URL", async () => {
+    const post = vi.fn(() => ({
+      url: '/api/calendar/lab-token.ics',
+      feed: { id: 2, scope: 'lab' },
+    }));
+    routeApi(api, { 'POST /admin/calendar-feeds': post });
+    renderWithProviders(<LabFeedSettings />, { user: admin });
+    await userEvent.click(screen.getByRole('button', { name: /Make a new lab URL/ }));
+    expect(
+      await screen.findByText(`${window.location.origin}/api/calendar/lab-token.ics`),
+    ).toBeInTheDocument();
+    expect(post).toHaveBeenCalledWith(
+      expect.objectContaining({ body: { scope: 'lab', agent_id: null } }),
+    );
   });
 });
