@@ -102,7 +102,7 @@ export function UsersTable() {
                 <th scope="col" className="px-3 py-2.5">
                   Status
                 </th>
-                <th scope="col" className="px-3 py-2.5">
+                <th scope="col" className="hidden px-3 py-2.5 sm:table-cell">
                   Policy
                 </th>
                 <th scope="col" className="hidden px-3 py-2.5 lg:table-cell">
@@ -140,6 +140,11 @@ export function UsersTable() {
                       <span className="mt-0.5 block text-xs text-slate-400 lg:hidden">
                         Joined {formatDate(u.created_at)}
                       </span>
+                      {u.role === 'student' && (
+                        <span className="mt-1.5 block sm:hidden">
+                          <UserPolicySelect user={u} />
+                        </span>
+                      )}
                     </th>
                     <td className="hidden px-3 py-3 break-all text-slate-600 md:table-cell">
                       {u.email}
@@ -150,7 +155,7 @@ export function UsersTable() {
                     <td className="px-3 py-3">
                       <AccountBadge active={u.is_active} />
                     </td>
-                    <td className="px-3 py-3">
+                    <td className="hidden px-3 py-3 sm:table-cell">
                       {u.role === 'student' ? (
                         <UserPolicySelect user={u} />
                       ) : (
