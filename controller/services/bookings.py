@@ -30,7 +30,7 @@ from controller.extensions import db
 from controller.models import Agent, Booking, User, utcnow
 from controller.services import agent_client, placement, policies, stats, workflow
 from controller.services.placement import Resources, gb_to_mib
-from controller.services.queries import get_or_404, paginate, text_search
+from controller.services.queries import commit_keeping_state, get_or_404, paginate, text_search
 from controller.services.workflow import OPEN_STATUSES, Actor
 
 # --- the limits a request must keep --------------------------------------
@@ -44,16 +44,17 @@ def image_port(image: str) -> int | None:
     return next((i["port"] for i in session_images() if i["name"] == image), None)
 
 
-def limits(user: User | None = None) -> dict:
+def limits(user: User | None = None, nodes: list | None = None) -> dict:
     """The limits every booking request is checked against, and that the
     booking form is given (`GET /api/student/options`). The maxima are per
     resource over the nodes; `could_ever_fit` checks that one node holds the
     whole request. Given a user, the per-booking maxima are lowered to their
-    policy's (which `policies.check_booking` enforces)."""
+    policy's (which `policies.check_booking` enforces). `nodes`: the
+    `placement.node_sizes` rows when the caller has read them already."""
     config = current_app.config
-    largest = placement.node_maxima()
     if user is not None:
-        return policies.narrow_limits(limits(), policies.policy_for(user))
+        return policies.narrow_limits(limits(nodes=nodes), policies.policy_for(user))
+    largest = placement.node_maxima(nodes)
     return {
         "min_cpu_cores": 1,
         "max_cpu_cores": largest.cpu_cores,
@@ -113,7 +114,7 @@ def _validate_window(start: datetime, end: datetime, now: datetime, rules: dict)
 
 
 def _validate_request(need: Resources, memory_gb: float, image: str, tags: list[str],
-                      rules: dict) -> None:
+                      rules: dict, nodes: list | None = None) -> None:
     if rules["max_cpu_cores"] == 0:
         raise ValidationFailed("The lab has no nodes to book yet.", {"_schema": ["No nodes."]})
     errors: dict[str, list[str]] = {}
@@ -129,7 +130,7 @@ def _validate_request(need: Resources, memory_gb: float, image: str, tags: list[
         errors["image"] = ["Not one of the lab's images."]
     if errors:
         raise ValidationFailed("The booking asks for what the lab cannot give.", errors)
-    holders = placement.nodes_big_enough(need, tags)
+    holders = placement.nodes_big_enough(need, tags, nodes)
     if not holders:
         with_tags = f" with the tags {', '.join(tags)}" if tags else ""
         raise ValidationFailed(
@@ -190,9 +191,10 @@ def create_booking(user: User, *, start_time: datetime, end_time: datetime, cpu_
     image = image or session_images()[0]["name"]
     tags = list(tags)
     need = Resources(cpu_cores, gb_to_mib(memory_gb), gpu_count)
-    rules = limits()
+    nodes = placement.node_sizes()  # one query for the limits and the fit
+    rules = limits(nodes=nodes)
     _validate_window(start_time, end_time, utcnow(), rules)
-    _validate_request(need, memory_gb, image, tags, rules)
+    _validate_request(need, memory_gb, image, tags, rules, nodes)
     with placement.capacity_transaction():
         lock_user(user.id)
         _check_student_overlap(user.id, start_time, end_time)
@@ -206,7 +208,7 @@ def create_booking(user: User, *, start_time: datetime, end_time: datetime, cpu_
         db.session.add(booking)
         db.session.flush()
         workflow.create(booking, user.id)
-        db.session.commit()
+        commit_keeping_state()  # the response shows what was just written
     if policies.auto_approves(policy, booking):
         approve_by_policy(booking.id, policy.id)
     return booking

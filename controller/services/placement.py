@@ -302,12 +302,21 @@ def first_overbooked_instant(agent: Agent, since: datetime) -> datetime | None:
                  if not usage.within(total)), None)
 
 
-def nodes_big_enough(need: Resources, required_tags: Iterable[str] = ()) -> list[Agent]:
+def node_sizes() -> list:
+    """Every registered node as a row with its id, name, size, tags and last
+    health (what `Resources.of` and `has_image` read), in one query and
+    without building Agent objects: booking creation reads them on every
+    request, for `node_maxima` and `nodes_big_enough` both."""
+    return list(db.session.execute(db.select(
+        Agent.id, Agent.name, Agent.cpu_cores, Agent.memory_gb, Agent.gpu_count, Agent.tags,
+        Agent.last_health)))
+
+
+def nodes_big_enough(need: Resources, required_tags: Iterable[str] = (), nodes: list | None = None) -> list:
     """The registered nodes carrying these tags that are big enough for
-    `need` on their own, whatever they hold now or their status."""
-    nodes = db.session.scalars(db.select(Agent).where(
-        Agent.cpu_cores >= need.cpu_cores, Agent.gpu_count >= need.gpu_count))
-    return [node for node in nodes
+    `need` on their own, whatever they hold now or their status, as
+    `node_sizes` rows (of `nodes` when given, else read now)."""
+    return [node for node in (node_sizes() if nodes is None else nodes)
             if need.within(Resources.of(node)) and set(required_tags) <= set(node.tags or [])]
 
 
@@ -324,10 +333,14 @@ def image_availability(images: Iterable[str]) -> dict[str, str | None]:
             else "No node that takes bookings has this image." for image in images}
 
 
-def node_maxima() -> Resources:
-    """The largest CPU, memory and GPU figures over the nodes, each on its
-    own (bounds for a form's inputs; whether one node holds a whole request
-    is `could_ever_fit`)."""
+def node_maxima(nodes: list | None = None) -> Resources:
+    """The largest CPU, memory and GPU figures over the nodes (`node_sizes`
+    rows when given), each on its own (bounds for a form's inputs; whether
+    one node holds a whole request is `could_ever_fit`)."""
+    if nodes is not None:
+        return Resources(max((n.cpu_cores for n in nodes), default=0),
+                         max((gb_to_mib(n.memory_gb) for n in nodes), default=0),
+                         max((n.gpu_count or 0 for n in nodes), default=0))
     row = db.session.execute(
         db.select(func.max(Agent.cpu_cores), func.max(Agent.memory_gb), func.max(Agent.gpu_count))
     ).one()

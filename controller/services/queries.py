@@ -30,3 +30,16 @@ def paginate(stmt, page: int, per_page: int, count=None, total: int | None = Non
         total = db.session.scalar(count)
     items = list(db.session.scalars(stmt.limit(per_page).offset((page - 1) * per_page)))
     return {"items": items, "total": total, "page": page, "per_page": per_page}
+
+
+def commit_keeping_state() -> None:
+    """Commit without expiring the session's objects, so a response built
+    from them does not read them back. Only for a unit of work whose objects
+    hold every value the response shows (nothing set by the database but
+    the ids the flush returned)."""
+    session = db.session()
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = True
