@@ -266,10 +266,11 @@ class DockerRuntime:
         """Number of managed containers currently running. Raises DockerUnavailable."""
         return sum(1 for c in self._managed_summaries() if c.get("State") == "running")
 
-    def gpu_assignments(self) -> dict[str, str]:
-        """GPU id → booking id for every managed container (any state)."""
+    def gpu_assignments(self, summaries: list[dict] | None = None) -> dict[str, str]:
+        """GPU id → booking id for every managed container (any state), from
+        `summaries` (`_managed_summaries()`) when the caller has them."""
         owners: dict[str, str] = {}
-        for summary in self._managed_summaries():
+        for summary in self._managed_summaries() if summaries is None else summaries:
             labels = summary.get("Labels") or {}
             for gpu in filter(None, labels.get(GPUS_LABEL, "").split(",")):
                 owners[gpu] = labels.get(BOOKING_LABEL, "")
@@ -381,7 +382,7 @@ class DockerRuntime:
                 summaries = self._managed_summaries()
                 gpus = choose_gpus(
                     [gpu["uuid"] for gpu in self._gpu_inventory()],
-                    self.gpu_assignments(),
+                    self.gpu_assignments(summaries),
                     spec.gpu_count,
                 )
                 published = spec.port and not self.config.session_network

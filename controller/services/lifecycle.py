@@ -28,7 +28,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -62,11 +62,13 @@ class Call:
     error: AgentCallFailed | None = None
 
 
-def run_calls(calls: list, worker: Callable[[object], None], workers: int | None = None) -> None:
+def run_calls(calls: list, worker: Callable[[object], None], workers: int | None = None,
+              on_done: Callable[[object], None] | None = None) -> None:
     """Run `worker` over `calls` in a bounded pool of `workers` (default
     LIFECYCLE_WORKERS) threads, each in an app context (for the config;
     workers make HTTP calls only, never touch the database), and store each
-    outcome on its call."""
+    outcome on its call. `on_done(call)` runs in the caller's thread as each
+    call finishes, in the order they finish."""
     if not calls:
         return
     app = current_app._get_current_object()
@@ -76,7 +78,11 @@ def run_calls(calls: list, worker: Callable[[object], None], workers: int | None
             worker(call)
 
     with ThreadPoolExecutor(max_workers=min(len(calls), workers or config("LIFECYCLE_WORKERS"))) as pool:
-        list(pool.map(in_app_context, calls))
+        futures = {pool.submit(in_app_context, call): call for call in calls}
+        for future in as_completed(futures):
+            future.result()
+            if on_done is not None:
+                on_done(futures[future])
 
 
 def _backoff(attempts: int) -> timedelta:
@@ -310,9 +316,10 @@ def prepare_sessions(now: datetime | None = None) -> dict:
     now = now or utcnow()
     calls = _due_prepares(now)
     db.session.commit()
-    run_calls(calls, _make_call)
     outcomes: dict[str, int] = {}
-    for call in calls:
+
+    def apply(call: Call) -> None:
+        # Each as soon as it answers, so that start_prepared sees it early.
         try:
             outcome = _apply_prepare(call)
         except Exception:
@@ -320,6 +327,8 @@ def prepare_sessions(now: datetime | None = None) -> dict:
             log.exception("applying a prepare failed", extra={"booking_id": call.booking_id})
             outcome = "error"
         outcomes[outcome] = outcomes.get(outcome, 0) + 1
+
+    run_calls(calls, _make_call, on_done=apply)
     return outcomes
 
 
@@ -346,6 +355,9 @@ def start_prepared(now: datetime | None = None) -> dict:
     )
     calls = [Call(b.id, AgentEndpoint.of(b.agent), "start", start_payload(b), at=b.start_time) for b in rows]
     db.session.commit()
+    if calls:
+        log.info("starts sent ahead", extra={"count": len(calls), "ahead_ms": round(
+            (min(c.at for c in calls) - utcnow()).total_seconds() * 1000)})
     run_calls(calls, _make_call, workers=len(calls))
     outcomes: dict[str, int] = {}
     for call in calls:

@@ -42,6 +42,12 @@ def wait_for(predicate, timeout: float, what: str) -> None:
     raise AssertionError(f"timed out waiting for {what}")
 
 
+# Each move once; the prepare job makes the container ahead when the
+# controller is up before the booking's start (then the start unpauses it).
+RAN_ONCE = (["session_prepared", "started", "completed"],
+            ["session_prepared", "container_prepared", "started", "completed"])
+
+
 def audit_actions(booking_id: int) -> list[str]:
     db.session.expire_all()
     return [e.action for e in db.session.scalars(
@@ -58,7 +64,7 @@ def test_a_controller_restarted_mid_booking_still_stops_it_at_the_end(lab, facto
     second = controllers("second")
     wait_for(lambda: booking_status(booking.id) == "completed", 40, "the stop after the restart")
     assert docker_client.containers.list(all=True, filters={"name": f"^/booking-{booking.id}$"}) == []
-    assert audit_actions(booking.id) == ["session_prepared", "started", "completed"]
+    assert audit_actions(booking.id) in RAN_ONCE
     db.session.expire_all()
     assert db.session.get(SchedulerLeader, 1).holder.endswith(f":{second.process.pid}")
 
@@ -70,7 +76,7 @@ def test_two_controllers_at_once_start_and_stop_each_booking_exactly_once(lab, f
     ids = [b.id for b in bookings]
     wait_for(lambda: all(booking_status(i) == "completed" for i in ids), 60, "all bookings to complete")
     for booking_id in ids:
-        assert audit_actions(booking_id) == ["session_prepared", "started", "completed"]
+        assert audit_actions(booking_id) in RAN_ONCE
     late = [(db.session.get(Booking, i).started_at - db.session.get(Booking, i).start_time).total_seconds()
             for i in ids]
     print(f"\nstart lateness with two controllers (s): {[round(x, 2) for x in late]}")
