@@ -406,6 +406,10 @@ class MailOutbox(db.Model):
     attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     # When to try next; None once sent or given up.
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set (and committed) just before the mail is handed to the SMTP server,
+    # cleared when the attempt's outcome is known: a row still "sending" after
+    # a crash may have been delivered, so it is never sent again.
+    sending_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)

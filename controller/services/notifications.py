@@ -6,12 +6,13 @@ report, sent later by the scheduler's leader, never inside a request.
   added later (e.g. by another helper) is mailed once it is in that map.
 - Each notice has a `dedupe_key` (unique in `mail_outbox`), so a notice
   queued twice (a job run again after a restart or a takeover) is one row.
-- `send_due` takes one due row at a time with `FOR UPDATE SKIP LOCKED`,
-  sends it while holding the lock and marks it sent in the same
-  transaction: two senders never take the same row, and a sent row is never
-  due again. The only window for a duplicate is a crash between the SMTP
-  server's "250 OK" and the commit; the Message-ID is derived from the
-  dedupe key, so a mail client shows such a pair as one message.
+- `send_due` claims one due row at a time (`FOR UPDATE SKIP LOCKED`, so
+  two senders never take the same row) by committing `sending_at`, hands
+  it to the SMTP server, and commits the outcome: sent, or (the server
+  refused or could not be reached) due again later. A row still marked
+  sending after a crash or a takeover may have reached the server, so it is
+  never sent again: it is set aside as interrupted and shown in the backlog.
+  Nothing is sent twice; at worst one mail per crash is not sent.
 - A failed send is retried with exponential backoff up to
   `MAIL_MAX_ATTEMPTS`; the admin's scheduler panel shows the backlog.
 - Mail is off when `SMTP_URL` is unset: nothing is queued then.
@@ -277,20 +278,42 @@ def _retry_delay(attempts: int) -> timedelta:
     return timedelta(seconds=min(cap, base * 2 ** max(0, attempts - 1)))
 
 
+def _set_aside_interrupted(now: datetime) -> int:
+    """Rows claimed for sending longer ago than any attempt can last: their
+    sender stopped mid-send and they may have been delivered. They are not
+    sent again (no duplicates); they stay in the backlog, given up."""
+    # A live sender's attempt ends within a few socket timeouts (connect, greet, send, quit).
+    grace = timedelta(seconds=4 * float(current_app.config["SMTP_TIMEOUT_SECONDS"]))
+    result = db.session.execute(
+        db.update(MailOutbox)
+        .where(MailOutbox.sent_at.is_(None), MailOutbox.sending_at.is_not(None),
+               MailOutbox.sending_at < now - grace)
+        .values(sending_at=None, next_attempt_at=None,
+                last_error="Interrupted while sending (the sender stopped); not sent again, "
+                           "so that it cannot arrive twice.")
+    )
+    db.session.commit()
+    return result.rowcount
+
+
 def send_due(limit: int = 50) -> dict:
-    """Scheduler job (leader only): send up to `limit` due mails, one row per
-    transaction, each locked with SKIP LOCKED while it is sent and marked
-    sent in the same commit. A failure is kept in `last_error` and retried
-    with backoff; after `MAIL_MAX_ATTEMPTS` the row is given up (it stays
-    in the backlog for the admin to see). Never raises for a mail error."""
+    """Scheduler job (leader only): send up to `limit` due mails, one at a
+    time. Each is claimed (`sending_at`, committed; rows locked by another
+    sender are skipped), handed to the SMTP server, then marked sent or, when
+    the server refused it or could not be reached, retried with backoff;
+    after `MAIL_MAX_ATTEMPTS` it is given up (it stays in the backlog). A row
+    a crashed sender left claimed is never sent again. Never raises for a
+    mail error."""
     if not mail_enabled():
         return {}
     sent = failed = 0
+    interrupted = _set_aside_interrupted(utcnow())
     for _ in range(limit):
         now = utcnow()
         row = db.session.scalars(
             db.select(MailOutbox)
-            .where(MailOutbox.sent_at.is_(None), MailOutbox.next_attempt_at <= now)
+            .where(MailOutbox.sent_at.is_(None), MailOutbox.sending_at.is_(None),
+                   MailOutbox.next_attempt_at <= now)
             .order_by(MailOutbox.next_attempt_at, MailOutbox.id)
             .limit(1)
             .with_for_update(skip_locked=True)
@@ -299,10 +322,14 @@ def send_due(limit: int = 50) -> dict:
             db.session.commit()
             break
         row.attempts += 1
+        row.sending_at = now
+        message = _message(row)
+        db.session.commit()  # claimed: from here on it is never sent twice
         try:
-            deliver(_message(row))
+            deliver(message)
         except (OSError, smtplib.SMTPException, ValueError) as exc:
             failed += 1
+            row.sending_at = None
             row.last_error = f"{type(exc).__name__}: {exc}"[:500]
             row.next_attempt_at = (None if row.attempts >= int(current_app.config["MAIL_MAX_ATTEMPTS"])
                                    else utcnow() + _retry_delay(row.attempts))
@@ -312,10 +339,10 @@ def send_due(limit: int = 50) -> dict:
             if isinstance(exc, OSError):
                 break  # the server is unreachable: the others wait for the next run
             continue
-        row.sent_at, row.next_attempt_at, row.last_error = utcnow(), None, None
+        row.sent_at, row.sending_at, row.next_attempt_at, row.last_error = utcnow(), None, None, None
         db.session.commit()
         sent += 1
-    return {k: v for k, v in {"sent": sent, "failed": failed}.items() if v}
+    return {k: v for k, v in {"sent": sent, "failed": failed, "interrupted": interrupted}.items() if v}
 
 
 def backlog() -> dict:
@@ -326,8 +353,8 @@ def backlog() -> dict:
     counts = db.session.execute(
         db.select(
             func.count(),
-            func.count().filter(MailOutbox.attempts > 0),
-            func.count().filter(MailOutbox.next_attempt_at.is_(None)),
+            func.count().filter(MailOutbox.last_error.is_not(None)),
+            func.count().filter(MailOutbox.next_attempt_at.is_(None), MailOutbox.sending_at.is_(None)),
             func.min(MailOutbox.created_at),
         ).where(unsent)
     ).one()

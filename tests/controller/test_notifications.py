@@ -233,3 +233,22 @@ def test_booking_status_is_untouched_by_mail(app, client, factory, node, student
     approve(client, admin_headers, booking.id)
     notifications.send_due()
     assert db.session.get(Booking, booking.id).status == "approved"
+
+
+def test_a_mail_a_crashed_sender_left_sending_is_never_sent_again(app, student, smtp_sink):
+    notifications.enqueue(student, "approved", "maybe delivered", "body", "crash-1")
+    notifications.enqueue(student, "approved", "being sent now", "body", "crash-2")
+    notifications.enqueue(student, "approved", "still due", "body", "crash-3")
+    db.session.commit()
+    crashed, busy, _ = outbox()
+    crashed.sending_at, crashed.attempts = utcnow() - timedelta(minutes=10), 1  # its sender died mid-send
+    busy.sending_at, busy.attempts = utcnow(), 1  # another sender is on it right now
+    db.session.commit()
+    assert notifications.send_due() == {"sent": 1, "interrupted": 1}
+    assert [m["Subject"] for m in smtp_sink.wait_for(1)] == ["still due"]
+    crashed, busy, _ = outbox()
+    assert crashed.sent_at is None and crashed.next_attempt_at is None and "Interrupted" in crashed.last_error
+    assert busy.sent_at is None and busy.last_error is None  # left to its sender
+    assert notifications.send_due() == {}
+    backlog = notifications.backlog()
+    assert backlog["given_up"] == 1 and backlog["queued"] == 2

@@ -30,6 +30,7 @@ def upgrade():
         sa.Column('dedupe_key', sa.String(length=255), nullable=False, unique=True),
         sa.Column('attempts', sa.Integer(), nullable=False, server_default='0'),
         sa.Column('next_attempt_at', sa.DateTime(timezone=True), nullable=True),
+        sa.Column('sending_at', sa.DateTime(timezone=True), nullable=True),
         sa.Column('sent_at', sa.DateTime(timezone=True), nullable=True),
         sa.Column('last_error', sa.Text(), nullable=True),
         sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
