@@ -281,8 +281,11 @@ def _container_details(container: dict) -> dict:
 def _apply_prepare(call: Call) -> str:
     booking = locked_booking(call.booking_id)
     if call.error is not None:
+        clock = time.monotonic()
         with _prepare_failed_lock:
-            _prepare_failed[call.booking_id] = time.monotonic() + config("START_RETRY_BASE_SECONDS")
+            for stale in [b for b, until in _prepare_failed.items() if until < clock]:
+                del _prepare_failed[stale]
+            _prepare_failed[call.booking_id] = clock + config("START_RETRY_BASE_SECONDS")
         db.session.commit()
         log.info("session not prepared; its start will make it",
                  extra={"booking_id": booking.id, "error": call.error.message})
