@@ -3,15 +3,19 @@ refuses with a 4xx naming the rule and what is left; bookings inside a
 policy's auto bounds are approved at once without an admin; a student's
 extension is granted at once when it fits, else queued once for an admin."""
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
+import requests
 
 from controller.extensions import db
 from controller.models import AuditEvent, Booking, ExtensionRequest, Policy, utcnow
+from controller.services import lifecycle
 from controller.services.policies import default_policy, week_of
 from tests.controller.conftest import bearer
-from tests.controller.helpers import assert_error, iso
+from tests.controller.helpers import assert_error, iso, start_now
 
 
 def next_week(hours: float = 10) -> timedelta:
@@ -340,3 +344,37 @@ def test_extension_requests_refuse_bad_input(client, factory, student, node):
     assert_error(extend(client, student, booking.id, end_time=iso(booking.end_time - timedelta(minutes=5))), 422)
     assert_error(extend(client, student, booking.id, end_time=iso(utcnow() + timedelta(days=60))), 422)
     assert db.session.scalar(db.select(ExtensionRequest.id)) is None
+
+
+def test_racing_requests_for_more_time_leave_one_pending_request(live_server, factory, student, node):
+    set_default(max_duration_hours=2)  # any extension needs an admin
+    booking = factory.booking(student, start_in=next_week(), duration=timedelta(hours=2), status="approved",
+                              agent_id=node.id)
+    headers, path = bearer(student), f"{live_server}/api/student/bookings/{booking.id}/extend"
+    barrier = threading.Barrier(10)
+
+    def ask(_):
+        barrier.wait(timeout=30)
+        response = requests.post(path, headers=headers,
+                                 json={"minutes": 30}, timeout=60)
+        return response.status_code, response.json()
+
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        results = list(pool.map(ask, range(10)))
+    assert sorted(status for status, _ in results) == [200] + [409] * 9
+    assert {body["error"] for status, body in results if status == 409} <= {"extension_pending", "busy"}
+    assert db.session.scalar(db.select(db.func.count(ExtensionRequest.id))) == 1
+
+
+def test_a_running_container_keeps_running_through_a_granted_extension(client, lab, docker_client, factory,
+                                                                      session_image):
+    booking = start_now(factory, lab, session_image, duration=timedelta(minutes=5))
+    before = docker_client.containers.get(booking.container_id).attrs["State"]
+    body = extend(client, booking.user, booking.id, minutes=30).get_json()
+    assert body["status"] == "granted"
+    lifecycle.tick()
+    db.session.expire_all()
+    after = db.session.get(Booking, booking.id)
+    state = docker_client.containers.get(booking.container_id).attrs["State"]
+    assert (after.status, after.container_id) == ("active", booking.container_id)
+    assert state["Running"] and state["StartedAt"] == before["StartedAt"] and state["Pid"] == before["Pid"]
