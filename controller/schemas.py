@@ -273,7 +273,9 @@ class AdminBookingSchema(StudentBookingSchema):
 class AuditEventSchema(Schema):
     id = fields.Integer()
     action = fields.String()
-    actor = fields.Function(lambda e: e.actor.username if e.actor else "system")
+    # No person: a policy's auto-approval, or the scheduler's jobs.
+    actor = fields.Function(lambda e: e.actor.username if e.actor
+                            else "policy" if e.action == "auto_approved" else "system")
     from_status = fields.Function(lambda e: (e.before or {}).get("status"))
     to_status = fields.Function(lambda e: (e.after or {}).get("status"))
     details = fields.Function(lambda e: {"before": e.before, "after": e.after})

@@ -217,7 +217,8 @@ def auto_policy(**bounds) -> Policy:
                        **bounds)
 
 
-def test_a_booking_inside_the_auto_bounds_is_approved_at_once_and_the_audit_names_the_policy(client, student, node):
+def test_a_booking_inside_the_auto_bounds_is_approved_at_once_and_the_audit_names_the_policy(client, student, node,
+                                                                                            admin_headers):
     auto_policy()
     response = book(client, student, cpu_cores=4, hours=8)
     assert response.status_code == 201
@@ -227,6 +228,9 @@ def test_a_booking_inside_the_auto_bounds_is_approved_at_once_and_the_audit_name
                                      .order_by(AuditEvent.id)))
     assert [(e.action, e.actor_id) for e in events] == [("created", student.id), ("auto_approved", None)]
     assert events[1].after["approved_by_policy_id"] == default_policy().id
+    history = client.get(f"/api/admin/bookings/{body['id']}", headers=admin_headers).get_json()["events"]
+    assert [(e["action"], e["actor"], e["to_status"]) for e in history] == [
+        ("created", student.username, "pending"), ("auto_approved", "policy", "approved")]
 
 
 @pytest.mark.parametrize("outside", [{"cpu_cores": 5}, {"gpu_count": 1}, {"hours": 9}])
