@@ -1,7 +1,10 @@
-"""The audit trail: one row per state change, written in the caller's transaction."""
+"""The audit trail: one row per state change, written in the caller's
+transaction. Each row is also offered to `notifications.audited`, which
+queues the mail (if any) its subject hears about in the same transaction."""
 
 from controller.extensions import db
 from controller.models import AuditEvent, Booking
+from controller.services import notifications
 
 
 def booking_snapshot(booking: Booking) -> dict:
@@ -21,6 +24,7 @@ def record(entity_type: str, entity_id: int, action: str, actor_id: int | None,
         actor_id=actor_id, before=before, after=after,
     )
     db.session.add(event)
+    notifications.audited(entity_type, entity_id, action)
     return event
 
 

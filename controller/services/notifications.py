@@ -1,9 +1,10 @@
 """Email notices: queued in an outbox in the transaction of the change they
 report, sent later by the scheduler's leader, never inside a request.
 
-- `booking_moved` is called by the workflow for every audited move; the
-  moves people hear about map to a category (`ACTION_CATEGORY`). A move
-  added later (e.g. by another helper) is mailed once it is in that map.
+- `audited` is called by the audit trail for every audited change (so for
+  every workflow move); the booking moves people hear about map to a
+  category (`ACTION_CATEGORY`), and an admin refusing a request for more
+  time is mailed too. A move added later is mailed once it is in that map.
 - Each notice has a `dedupe_key` (unique in `mail_outbox`), so a notice
   queued twice (a job run again after a restart or a takeover) is one row.
 - `send_due` claims one due row at a time (`FOR UPDATE SKIP LOCKED`, so
@@ -37,12 +38,20 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from controller.errors import ValidationFailed
 from controller.extensions import db
-from controller.models import Agent, Booking, MailOutbox, NotificationPreference, User, utcnow
+from controller.models import (
+    Agent,
+    Booking,
+    ExtensionRequest,
+    MailOutbox,
+    NotificationPreference,
+    User,
+    utcnow,
+)
 
 log = logging.getLogger(__name__)
 
 # The email categories a user can turn off, in the order the UI shows them.
-CATEGORIES = ("approved", "rejected", "starting", "ending_soon", "failed", "extended")
+CATEGORIES = ("approved", "rejected", "starting", "ending_soon", "failed", "extended", "extension_refused")
 CATEGORY_LABELS = {
     "approved": "A booking is approved",
     "rejected": "A booking is rejected",
@@ -50,6 +59,7 @@ CATEGORY_LABELS = {
     "ending_soon": "A session ends in 30 and in 10 minutes",
     "failed": "A booking failed",
     "extended": "A booking is extended",
+    "extension_refused": "A request for more time is refused",
 }
 # Mail a user cannot turn off (e.g. a password reset they asked for).
 ACCOUNT = "account"
@@ -186,8 +196,8 @@ def _booking_mail(booking: Booking, category: str) -> tuple[str, str]:
 
 def booking_moved(booking: Booking, action: str) -> None:
     """Queue the notice for an audited workflow move, if its owner hears
-    about that kind of move (`ACTION_CATEGORY`). Called by `workflow.apply`
-    in the move's own transaction."""
+    about that kind of move (`ACTION_CATEGORY`), in the move's own
+    transaction (through `audited`)."""
     category = ACTION_CATEGORY.get(action)
     if category is None or not mail_enabled():
         return
@@ -198,6 +208,31 @@ def booking_moved(booking: Booking, action: str) -> None:
     # An extension changes the end: each extension is its own notice.
     suffix = f":{booking.end_time.isoformat()}" if category == "extended" else ""
     enqueue(user, category, subject, body, f"booking:{booking.id}:{category}{suffix}")
+
+
+def audited(entity_type: str, entity_id: int, action: str) -> None:
+    """Queue the notice an audited change calls for, if any, in the change's
+    own transaction: a booking's workflow move (`booking_moved`), or an
+    admin refusing a request for more time. Called by `audit.record`."""
+    if not mail_enabled():
+        return
+    if entity_type == "booking":
+        booking = db.session.get(Booking, entity_id)
+        if booking is not None:
+            booking_moved(booking, action)
+    elif entity_type == "extension_request" and action == "rejected":
+        request = db.session.get(ExtensionRequest, entity_id)
+        user = db.session.get(User, request.user_id) if request else None
+        if user is None:
+            return
+        booking = db.session.get(Booking, request.booking_id)
+        body = (f"Your request to extend booking #{request.booking_id} until "
+                f"{local_time(request.requested_end)} was refused: "
+                f"{request.decision_reason or 'no reason given'}.\n\n"
+                f"It still ends at {local_time(booking.end_time)}.\n"
+                "\nYou can turn these emails off in your profile.\n")
+        enqueue(user, "extension_refused", f"Booking #{request.booking_id}: more time refused", body,
+                f"extension-request:{request.id}:rejected")
 
 
 def queue_reminders(now: datetime | None = None) -> dict:

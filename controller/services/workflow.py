@@ -26,7 +26,7 @@ from datetime import datetime
 
 from controller.errors import InvalidTransition
 from controller.models import Booking, utcnow
-from controller.services import audit, notifications
+from controller.services import audit
 
 
 class BookingStatus(enum.StrEnum):
@@ -187,7 +187,6 @@ def apply(booking: Booking, name: str, by: Actor, actor_id: int | None, note: st
     if note:
         after["note"] = note
     audit.record("booking", booking.id, move.audit_action, actor_id, before, after)
-    notifications.booking_moved(booking, move.audit_action)  # queued in this transaction
     return booking
 
 

@@ -8,8 +8,8 @@ import pytest
 
 from controller.extensions import db
 from controller.jobs import JOBS
-from controller.models import Booking, MailOutbox, utcnow
-from controller.services import notifications, workflow
+from controller.models import Booking, ExtensionRequest, MailOutbox, utcnow
+from controller.services import extension_requests, notifications, workflow
 from controller.services.workflow import Actor
 from tests.controller import mailsink
 from tests.controller.conftest import bearer
@@ -252,3 +252,34 @@ def test_a_mail_a_crashed_sender_left_sending_is_never_sent_again(app, student, 
     assert notifications.send_due() == {}
     backlog = notifications.backlog()
     assert backlog["given_up"] == 1 and backlog["queued"] == 2
+
+
+def test_an_admin_refusing_more_time_mails_the_student(app, client, factory, node, student, admin, admin_headers,
+                                                       smtp_sink):
+    app.config["LAB_TIMEZONE"] = "Asia/Kolkata"
+    booking = factory.booking(student, status="approved", agent_id=node.id)
+    request = ExtensionRequest(booking_id=booking.id, user_id=student.id, previous_end=booking.end_time,
+                               requested_end=booking.end_time + timedelta(hours=1), status="pending")
+    db.session.add(request)
+    db.session.commit()
+    response = client.post(f"/api/admin/extension-requests/{request.id}/reject", headers=admin_headers,
+                           json={"reason": "the node is booked after you"})
+    assert response.status_code == 200, response.get_data(as_text=True)
+    [row] = outbox()
+    assert row.category == "extension_refused" and row.recipient == student.email
+    assert "the node is booked after you" in row.body and "IST" in row.body
+    assert notifications.send_due() == {"sent": 1}
+    assert "more time refused" in smtp_sink.wait_for(1)[0]["Subject"]
+
+
+def test_the_student_can_turn_refusal_mail_off(app, client, factory, node, student, student_headers, admin,
+                                               smtp_sink):
+    assert client.put("/api/student/notifications", headers=student_headers,
+                      json={"categories": {"extension_refused": False}}).status_code == 200
+    booking = factory.booking(student, status="approved", agent_id=node.id)
+    request = ExtensionRequest(booking_id=booking.id, user_id=student.id, previous_end=booking.end_time,
+                               requested_end=booking.end_time + timedelta(hours=1), status="pending")
+    db.session.add(request)
+    db.session.commit()
+    extension_requests.reject_request(request.id, admin, "no")
+    assert outbox() == []
