@@ -44,7 +44,11 @@ export function ExtensionRequestDialog({ booking, open, onClose }) {
       open={open}
       onClose={close}
       title={`More time for booking #${booking.id}`}
-      description={`It ends at ${formatTime(booking.end_time)}. A running session keeps running.`}
+      description={
+        outcome
+          ? undefined
+          : `It ends at ${formatTime(booking.end_time)}. A running session keeps running.`
+      }
       footer={
         outcome ? (
           <Button onClick={close}>Close</Button>
