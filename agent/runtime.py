@@ -347,6 +347,8 @@ class DockerRuntime:
             # does not wait for the allocation lock other bookings hold.
             existing = self.inspect(spec.name)
             if not_before is not None and not prepare:
+                if existing is not None:
+                    self._check_same_booking(existing, spec)
                 time.sleep(max(0.0, not_before - time.monotonic()))
             if existing is not None:
                 adopted = self._adopt(existing, spec, prepare)
@@ -416,12 +418,9 @@ class DockerRuntime:
             return self.describe(self.inspect(container_id) or {"Id": container_id}), True
         raise NoFreePort("Could not bind a host port after several attempts.", {"tried": sorted(tried)})
 
-    def _adopt(self, attrs: dict, spec: SessionSpec, prepare: bool = False) -> dict | None:
-        """Reuse the booking's existing container, or return None when it was removed.
-
-        A start unpauses a prepared container and starts a created or exited
-        one; a prepare leaves any container that exists as it is.
-        """
+    def _check_same_booking(self, attrs: dict, spec: SessionSpec) -> None:
+        """Raise NameConflict unless the agent made this container, and
+        BookingConflict unless it was made with this spec."""
         if not self.is_managed(attrs):
             raise NameConflict(
                 f"A container named {spec.name!r} exists and is not managed by the agent;"
@@ -434,6 +433,14 @@ class DockerRuntime:
                 f"Booking {spec.booking_id} already runs with another image or limits; stop it first.",
                 {"name": spec.name, "image": attrs["Config"].get("Image")},
             )
+
+    def _adopt(self, attrs: dict, spec: SessionSpec, prepare: bool = False) -> dict | None:
+        """Reuse the booking's existing container, or return None when it was removed.
+
+        A start unpauses a prepared container and starts a created or exited
+        one; a prepare leaves any container that exists as it is.
+        """
+        self._check_same_booking(attrs, spec)
         state = attrs.get("State") or {}
         status = state.get("Status")
         if status in ("dead", "removing"):  # start afresh

@@ -137,3 +137,12 @@ def test_a_start_sent_ahead_runs_the_prepared_container_at_its_instant_not_befor
 def test_start_in_must_be_a_number_of_seconds_up_to_ten(client, start_body, start_in):
     response = start(client, start_body(start_in=start_in))
     assert response.status_code == 422 and "start_in" in response.json["details"]
+
+
+def test_a_start_sent_ahead_for_other_limits_is_refused_at_once_not_at_its_instant(client, start_body):
+    body = start_body(prepare=True)
+    assert start(client, body).status_code == 201
+    sent = time.monotonic()
+    response = start(client, dict(body, prepare=False, cpu_cores=1.0, start_in=5))
+    assert response.status_code == 409 and response.json["error"] == "booking_conflict"
+    assert time.monotonic() - sent < 3
