@@ -3,10 +3,11 @@
 A scratch Postgres database is migrated as in production and filled with
 COPY (bench/seed.py: 50 nodes, 2,000 students, bookings over the past year
 and the 30-day horizon; the horizon's 500 are the same at every size and
-the history grows; --uniform spreads each size evenly instead). At each
-size, one in-process client (Flask's test client: the whole request stack,
-no network) times each operation `-n` times and prints the median beside
-its 1k figure:
+the history grows; --uniform spreads each size evenly instead), one
+database per size. One in-process client (Flask's test client: the whole
+request stack, no network) times each operation `-n` times on every size,
+the sizes taking turns run after run so that the machine's drift falls on
+all of them alike, and prints each median beside its 1k figure:
 
     admin stats        GET  /api/admin/stats
     admin list         GET  /api/admin/bookings           (default sort, page 1)
@@ -26,6 +27,7 @@ import argparse
 import statistics
 import sys
 import time
+from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -88,8 +90,9 @@ def _free_windows(repeats: int, now: datetime) -> list[tuple[int, datetime, date
     raise RuntimeError("not enough free windows")
 
 
-def measure(app, repeats: int) -> dict[str, float]:
-    """Median milliseconds of each operation over `repeats` runs (after one warm-up)."""
+def operations(app, repeats: int) -> dict:
+    """Each operation as a callable of the run's number (0 is the warm-up),
+    with what it needs (tokens, pending bookings, free windows) prepared."""
     client = app.test_client()
     now = datetime.now(UTC)
     with app.app_context():
@@ -98,6 +101,16 @@ def measure(app, repeats: int) -> dict[str, float]:
         pending = db.session.execute(db.text(
             "SELECT id FROM bookings WHERE status = 'pending' AND start_time > :t ORDER BY start_time "
             "LIMIT :n"), {"t": now + timedelta(hours=2), "n": repeats + 1}).scalars().all()
+        missing = repeats + 1 - len(pending)
+        if missing > 0:  # a small, evenly spread table has few pending bookings ahead
+            pending += db.session.execute(db.text(
+                "INSERT INTO bookings (user_id, start_time, end_time, cpu_cores, memory_gb, gpu_count, image, "
+                "required_tags, status, start_attempts, stop_attempts, created_at, updated_at) "
+                "SELECT (SELECT max(id) FROM users) - k, :t + k * interval '1 hour', "
+                ":t + k * interval '1 hour' + interval '2 hours', 2, 4, 0, :image, '[]', 'pending', 0, 0, now(), now() "
+                "FROM generate_series(1, :n) AS k RETURNING id"),
+                {"t": now + timedelta(days=3), "n": missing, "image": IMAGES[0]}).scalars().all()
+            db.session.commit()
         windows = _free_windows(repeats + 1, now)
         tokens = {student_id: bearer(student_id, "student") for student_id, _, _ in windows}
     some_student = tokens[windows[0][0]]
@@ -123,53 +136,55 @@ def measure(app, repeats: int) -> dict[str, float]:
         return client.post("/api/student/book", headers=tokens[student_id], json={
             "start_time": _iso(start), "end_time": _iso(end), "cpu_cores": 2, "memory_gb": 4})
 
-    ops = {"admin stats": stats, "admin list": admin_list, "availability": availability,
-           "approve": approve, "book": book}
-    medians = {}
-    for name, op in ops.items():
-        times = []
-        for i in range(repeats + 1):
-            t0 = time.perf_counter()
-            response = op(i)
-            elapsed = (time.perf_counter() - t0) * 1000
-            if response.status_code >= 300:
-                raise RuntimeError(f"{name}: {response.status_code} {response.get_data(as_text=True)[:300]}")
-            if i:  # the first is a warm-up
-                times.append(elapsed)
-        medians[name] = statistics.median(times)
-    return medians
+    return {"admin stats": stats, "admin list": admin_list, "availability": availability,
+            "approve": approve, "book": book}
 
 
 def run(sizes: list[int], repeats: int, future: int | None = FUTURE,
         out=sys.stdout) -> dict[int, dict[str, float]]:
-    """Seed each size in turn (adding history to the previous) and measure;
-    print each median and its ratio to the first size's. `future`: bookings
-    in the 30-day horizon, the same at every size (None: every size spread
-    uniformly over the past year and the horizon)."""
-    results: dict[int, dict[str, float]] = {}
-    with scratch_database("bench_scale") as url:
-        app = make_app(url)
-        with app.app_context():
-            upgrade()
-            conn = db.engine.raw_connection()
-            try:
-                seed_lab(conn.driver_connection)
-                have = 0
+    """Seed one scratch database per size, then time each operation on every
+    size in turn, run after run (so the machine's drift falls on all sizes
+    alike); print each size's medians and their ratio to the first size's.
+    `future`: bookings in the 30-day horizon, the same at every size (None:
+    each size spread uniformly over the past year and the horizon)."""
+    times: dict[int, dict[str, list[float]]] = {size: {name: [] for name in OPERATIONS} for size in sizes}
+    with ExitStack() as stack:
+        apps = {}
+        for size in sizes:
+            url = stack.enter_context(scratch_database(f"bench_scale_{size}"))
+            app = make_app(url)
+            with app.app_context():
+                upgrade()
+                t0 = time.perf_counter()
+                conn = db.engine.raw_connection()
+                try:
+                    seed_lab(conn.driver_connection)
+                    seed_bookings(conn.driver_connection, size, future=future, seed=1)
+                finally:
+                    conn.close()
+                print(f"seeded {size} bookings in {time.perf_counter() - t0:.1f} s", file=out, flush=True)
+            apps[size] = app
+        ops = {size: operations(app, repeats) for size, app in apps.items()}
+        for name in OPERATIONS:
+            for i in range(repeats + 1):
                 for size in sizes:
                     t0 = time.perf_counter()
-                    seed_bookings(conn.driver_connection, size - have, seed=size,
-                                  future=None if future is None else (future if not have else 0))
-                    have = size
-                    print(f"seeded {size} bookings in {time.perf_counter() - t0:.1f} s", file=out, flush=True)
-                    results[size] = measure(app, repeats)
-                    base = results[sizes[0]]
-                    print(f"{size:>7} bookings  " + "  ".join(
-                        f"{name} {ms:6.1f} ms ({ms / base[name]:.2f}x)" for name, ms in results[size].items()),
-                        file=out, flush=True)
-            finally:
-                conn.close()
-            db.session.remove()
-            db.engine.dispose()
+                    response = ops[size][name](i)
+                    elapsed = (time.perf_counter() - t0) * 1000
+                    if response.status_code >= 300:
+                        raise RuntimeError(f"{name} at {size}: {response.status_code} "
+                                           f"{response.get_data(as_text=True)[:300]}")
+                    if i:  # the first is a warm-up
+                        times[size][name].append(elapsed)
+        for app in apps.values():
+            with app.app_context():
+                db.session.remove()
+                db.engine.dispose()
+    results = {size: {name: statistics.median(t) for name, t in by_op.items()} for size, by_op in times.items()}
+    base = results[sizes[0]]
+    for size in sizes:
+        print(f"{size:>7} bookings  " + "  ".join(
+            f"{name} {ms:6.1f} ms ({ms / base[name]:.2f}x)" for name, ms in results[size].items()), file=out)
     return results
 
 
