@@ -10,6 +10,7 @@ import pytest
 
 from controller.extensions import db
 from controller.models import AuditEvent, PasswordResetToken, utcnow
+from controller.security import PROXY_COOKIE, PROXY_COOKIE_PATH, proxy_cookie_user
 from controller.services import notifications
 from tests.controller import mailsink
 from tests.controller.conftest import PASSWORD
@@ -201,3 +202,18 @@ def test_all_attempts_from_one_address_meet_a_generous_ceiling(app, client, fact
     statuses = [login(client, u.username, PASSWORD, ip="10.0.0.7").status_code for u in users]
     assert statuses == [200, 200, 200, 200, 429]
     assert login(client, users[4].username, PASSWORD, ip="10.0.0.8").status_code == 200
+
+
+def test_a_password_change_also_ends_the_session_proxy_cookie(app, client, student):
+    tokens = login(client, student.username, PASSWORD).get_json()
+    cookie = client.get_cookie(PROXY_COOKIE, path=PROXY_COOKIE_PATH).value
+
+    def cookie_user():
+        with app.test_request_context("/sessions/1/", headers={"Cookie": f"{PROXY_COOKIE}={cookie}"}):
+            return proxy_cookie_user()
+
+    assert cookie_user().id == student.id
+    assert client.post("/api/auth/password", headers=auth(tokens["access_token"]),
+                       json={"current_password": PASSWORD, "new_password": NEW}).status_code == 200
+    db.session.expire_all()
+    assert cookie_user() is None
