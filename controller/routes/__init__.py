@@ -13,6 +13,8 @@ from webargs.flaskparser import FlaskParser
 from controller.security import AUTH_ATTRIBUTE
 
 EXTRA_ERRORS_ATTRIBUTE = "api_extra_errors"
+# flask-limiter marks the views its `limit` decorator wraps with this attribute.
+RATE_LIMITED_ATTRIBUTE = "__wrapper-limiter-instance"
 CHANGING_METHODS = ("post", "put", "patch", "delete")
 
 
@@ -56,7 +58,8 @@ class Blueprint(flask_smorest.Blueprint):
         503 always (the database is down); 401 with a token, and 403 for
         admins only; 404 with a path parameter; 422 with arguments; 400
         (malformed JSON) and 413 (too large) with a body; 409 for a change
-        (a conflict, a move the workflow refuses, a busy lock); and `extra`."""
+        (a conflict, a move the workflow refuses, a busy lock); and `extra`
+        (429 is added there for a view wrapped by `limiter.limit`)."""
         statuses = {503, *extra}
         if auth:
             statuses.add(401)
@@ -76,8 +79,11 @@ class Blueprint(flask_smorest.Blueprint):
         super().add_url_rule(rule, endpoint, view_func, provide_automatic_options, **kwargs)
         for method, doc in self._docs[self._endpoints[-1]].items():
             if method != "parameters":
+                extra = tuple(getattr(view_func, EXTRA_ERRORS_ATTRIBUTE, ()))
+                if getattr(view_func, RATE_LIMITED_ATTRIBUTE, None) is not None:
+                    extra += (429,)
                 doc["errors"] = {"rule": rule, "auth": getattr(view_func, AUTH_ATTRIBUTE, None),
-                                 "extra": tuple(getattr(view_func, EXTRA_ERRORS_ATTRIBUTE, ()))}
+                                 "extra": extra}
 
     @classmethod
     def _prepare_error_doc(cls, doc, doc_info, *, method, **kwargs):

@@ -38,10 +38,20 @@ class Tally:
     violations: int = 0
     statuses: Counter = field(default_factory=Counter)
     failures: list[str] = field(default_factory=list)
+    # (method, path template, status) -> how many answers broke the spec
+    broken: Counter = field(default_factory=Counter)
 
     def summary(self) -> str:
         return (f"{self.cases} cases over {self.operations} operations: {self.server_errors} x 5xx, "
                 f"{self.violations} schema violations; statuses {dict(sorted(self.statuses.items()))}")
+
+    def add(self, other: Tally) -> None:
+        self.cases += other.cases
+        self.server_errors += other.server_errors
+        self.violations += other.violations
+        self.statuses.update(other.statuses)
+        self.broken.update(other.broken)
+        self.failures.extend(other.failures[: max(0, 20 - len(self.failures))])
 
 
 def load_schema(app):
@@ -73,6 +83,7 @@ def run(app, identities: dict[str, Callable[[], dict]], examples_per_operation: 
                     case.validate_response(response, checks=CHECKS)
                 except (AssertionError, FailureGroup) as failure:  # a check's failure, counted
                     tally.violations += 1
+                    tally.broken[(case.method, case.operation.path, response.status_code)] += 1
                     if len(tally.failures) < keep:
                         tally.failures.append(
                             f"{name} {case.method} {case.formatted_path} -> {response.status_code} "
