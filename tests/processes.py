@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import os
 import secrets
+import signal
 import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+import psutil
 import requests
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -58,9 +60,19 @@ class AgentProcess:
                    AGENT_IMAGE_ALLOWLIST=image, AGENT_PUBLIC_HOST="127.0.0.1",
                    AGENT_PUBLISH_ADDRESS="127.0.0.1", AGENT_STOP_TIMEOUT="2",
                    AGENT_NODE_ID=f"test-{self.port}")
-        self.process = subprocess.Popen([sys.executable, "-m", "agent.app"], cwd=ROOT, env=env,
+        self.env = env
+        self.start()
+
+    def start(self) -> None:
+        """(Re)start the agent on the same port with the same token."""
+        self.process = subprocess.Popen([sys.executable, "-m", "agent.app"], cwd=ROOT, env=self.env,
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         wait_http(f"{self.url}/livez")
+
+    def kill(self) -> None:
+        """SIGKILL: no clean shutdown (its containers keep running)."""
+        self.process.kill()
+        self.process.wait(timeout=10)
 
     def stop(self) -> None:
         self.process.terminate()
@@ -87,8 +99,17 @@ class ControllerProcess:
                                         stdout=self.log, stderr=subprocess.STDOUT)
         wait_http(f"http://127.0.0.1:{self.port}/api/health", timeout=60)
 
+    def pids(self) -> set[int]:
+        """gunicorn's master and its workers (the scheduler runs in a worker)."""
+        return {self.process.pid, *(child.pid for child in psutil.Process(self.process.pid).children(True))}
+
     def kill(self) -> None:
-        self.process.kill()
+        """SIGKILL to gunicorn's master and its workers at once: a crash."""
+        for pid in self.pids():
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
         self.process.wait(timeout=10)
         self.log.close()
 
