@@ -14,16 +14,19 @@ refusal is `PolicyLimit` (409) naming the rule and what is left, e.g.
 "6.0 of 10 GPU-hours used this week; this booking needs 8.", with
 details `{rule, policy, limit, used, needed, left}`.
 
-Weeks run from Monday 00:00 UTC to the next Monday; a booking counts
-towards each week by the part of its window inside it. Pending, approved,
+Weeks run from Monday 00:00 to the next Monday in the lab's time zone
+(`LAB_TIMEZONE`, UTC by default); a booking counts towards each week by
+the part of its window inside it. Pending, approved,
 active and completed bookings count; cancelled, rejected and failed ones
 do not.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
+from flask import current_app
 from sqlalchemy import func
 
 from controller.errors import Conflict, NotFound, PolicyLimit, ValidationFailed
@@ -76,18 +79,25 @@ def policy_for(user: User) -> Policy:
 
 # --- weeks and usage -----------------------------------------------------
 
+def lab_zone() -> ZoneInfo:
+    return ZoneInfo(current_app.config.get("LAB_TIMEZONE") or "UTC")
+
+
 def week_of(moment: datetime) -> tuple[datetime, datetime]:
-    """The week `[Monday 00:00 UTC, next Monday)` holding `moment`."""
-    day = moment.replace(hour=0, minute=0, second=0, microsecond=0)
-    start = day - timedelta(days=day.weekday())
-    return start, start + timedelta(days=7)
+    """The week `[Monday 00:00, next Monday 00:00)` in the lab's time zone
+    holding `moment`, in UTC (a week with a clock change is 167 or 169 hours)."""
+    zone = lab_zone()
+    local = moment.astimezone(zone)
+    monday = local.date() - timedelta(days=local.weekday())
+    start = datetime.combine(monday, time(), zone).astimezone(UTC)
+    return start, datetime.combine(monday + timedelta(days=7), time(), zone).astimezone(UTC)
 
 
 def _weeks(start: datetime, end: datetime):
     lo, hi = week_of(start)
     while lo < end:
         yield lo, hi
-        lo, hi = hi, hi + timedelta(days=7)
+        lo, hi = week_of(hi)
 
 
 def _hours_inside(start: datetime, end: datetime, lo: datetime, hi: datetime) -> float:
@@ -170,7 +180,7 @@ def _check_weekly(policy: Policy, user_id: int, start: datetime, end: datetime, 
     for lo, hi in _weeks(start, end):
         needed = _hours_inside(start, end, lo, hi)
         hours, gpu_hours = _week_usage(user_id, lo, hi)
-        when = "this week" if lo <= now < hi else f"in the week of {lo:%a %d %b}"
+        when = "this week" if lo <= now < hi else f"in the week of {lo.astimezone(lab_zone()):%a %d %b}"
         limit = policy.max_hours_per_week
         if limit is not None and hours + needed > limit + EPSILON:
             raise _refuse("max_hours_per_week", policy,

@@ -6,6 +6,7 @@ extension is granted at once when it fits, else queued once for an admin."""
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 import requests
@@ -111,6 +112,20 @@ def test_a_booking_across_midnight_on_sunday_counts_in_both_weeks(client, factor
     factory.booking(student, start_in=next_week(24 * 7 + 5), duration=timedelta(hours=2))
     body = assert_error(book(client, student, start_in=next_week(24 * 7 - 1), hours=4), 409, "policy_limit")
     assert "2.0 of 3 hours booked in the week of" in body["message"] and "needs 3." in body["message"]
+
+
+def test_weeks_start_on_monday_in_the_labs_time_zone(app, client, factory, student, node):
+    app.config["LAB_TIMEZONE"] = "Europe/Berlin"
+    set_default(max_hours_per_week=3)
+    monday = week_of(utcnow())[1]  # next Monday 00:00 in Berlin, i.e. Sunday 22:00 or 23:00 UTC
+    assert monday.astimezone(ZoneInfo("Europe/Berlin")).strftime("%a %H:%M") == "Mon 00:00"
+    factory.booking(student, start_time=monday, end_time=monday + timedelta(hours=2))
+    start = monday + timedelta(hours=2)
+    body = assert_error(client.post("/api/student/book", headers=bearer(student), json={
+        "start_time": iso(start), "end_time": iso(start + timedelta(hours=2)), "cpu_cores": 1, "memory_gb": 1}),
+        409, "policy_limit")
+    # In UTC weeks the first booking would count only half in this week, and this one would fit.
+    assert body["message"].startswith("2.0 of 3 hours booked in the week of Mon ")
 
 
 def test_a_named_policy_replaces_the_default_for_its_users(client, factory, admin_headers, node):

@@ -227,7 +227,7 @@ export function PolicyForm({ policy, onSaved, onDeleted }) {
         </fieldset>
       ))}
       <p className="text-xs text-slate-500">
-        Leave a box empty for no limit. Weeks run Monday to Sunday (UTC).
+        Leave a box empty for no limit. Weeks run from Monday to Sunday in the lab's time zone.
       </p>
       <FormError error={save.error} fields={FORM_KEYS} />
       <div className="flex flex-wrap items-center justify-end gap-2">
