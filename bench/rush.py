@@ -5,8 +5,9 @@ gunicorn (2 workers x 4 threads, as in controller/Dockerfile, access log on)
 serves the controller on 127.0.0.1 against a scratch Postgres database
 (migrated, 50 nodes and 200 students seeded with COPY, plus a history of
 past bookings) and Redis for the token blocklist. A bounded asyncio client
-(aiohttp, 64 connections) first runs `GET /api/auth/me` for `--seconds`,
-then `POST /api/student/book` for as long: every request is valid (each
+(aiohttp, 64 connections) runs `GET /api/auth/me` and `POST
+/api/student/book` for `--seconds` each, taking turns in 2-second slices so
+the machine's drift falls on both alike: every booking is valid (each
 student books back-to-back one-hour windows of their own), so any refusal
 is counted as a valid booking refused. It prints req/s of each and their
 ratio, p50/p99, 5xx and refusals, and the peak RSS of each worker; then
@@ -14,7 +15,7 @@ checks the database: one booking and one audit row per 201, no student
 with two open bookings overlapping.
 
     .venv/bin/python bench/rush.py [--seconds 10] [--students 200] [--connections 64]
-                                   [--profile rush.txt]   # py-spy on one worker during the rush
+                                   [--profile rush.txt]   # py-spy on one worker, a rush of its own first
 
 Goals (issue 12): the rush at least 50 % of the GET, p99 <= 250 ms, no 5xx,
 no valid booking refused, RSS per worker < 150 MB. Traffic stays on 127.0.0.1.
@@ -56,6 +57,7 @@ REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 SECRET = "rush-bench-secret-" + "x" * 40
 MAX_SECONDS = 60
 MAX_CONNECTIONS = 256
+SLICE = 2.0  # seconds of one kind of request before the other's turn
 
 
 def prepare(url: str, students: int, history: int) -> None:
@@ -157,9 +159,18 @@ async def load(url: str, connections: int, seconds: float, request) -> dict:
         started = time.perf_counter()
         await asyncio.gather(*(loop() for _ in range(connections)))
         elapsed = time.perf_counter() - started
-    return {"rate": len(latencies) / elapsed, "p50": percentile(latencies, 50), "p99": percentile(latencies, 99),
-            "n": len(latencies), "5xx": sum(n for s, n in statuses.items() if s >= 500),
-            "refused": sum(refusals.values()), "refusals": refusals, "statuses": statuses}
+    return {"elapsed": elapsed, "latencies": latencies, "statuses": statuses, "refusals": refusals}
+
+
+def merged(slices: list[dict]) -> dict:
+    """One figure from the slices of a kind of request."""
+    latencies = [ms for part in slices for ms in part["latencies"]]
+    statuses = sum((part["statuses"] for part in slices), collections.Counter())
+    refusals = sum((part["refusals"] for part in slices), collections.Counter())
+    return {"rate": len(latencies) / sum(part["elapsed"] for part in slices),
+            "p50": percentile(latencies, 50), "p99": percentile(latencies, 99), "n": len(latencies),
+            "5xx": sum(n for s, n in statuses.items() if s >= 500), "refused": sum(refusals.values()),
+            "refusals": refusals, "statuses": statuses}
 
 
 def get_me(tokens):
@@ -235,23 +246,28 @@ def run(seconds: float, students: int, connections: int, history: int, workers: 
         server = Server(url, workers, threads, Path(tmp))
         sampler = RssSampler(server)
         sampler.start()
-        spy = None
+        booker = book(tokens, datetime.now(UTC))
+        profiled = {"statuses": collections.Counter()}
         try:
             asyncio.run(load(server.url, connections, min(1.0, seconds), get_me(tokens)))  # warm-up
-            me = asyncio.run(load(server.url, connections, seconds, get_me(tokens)))
-            if profile is not None:
+            if profile is not None:  # the rush alone, on one worker
                 spy = subprocess.Popen(
                     [str(Path(sys.executable).parent / "py-spy"), "record", "--pid", str(server.workers()[0].pid),
-                     "--duration", str(int(seconds)), "--rate", "200", "--format", "raw", "--output", str(profile),
-                     "--nonblocking"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            rush = asyncio.run(load(server.url, connections, seconds, book(tokens, datetime.now(UTC))))
-            if spy is not None:
+                     "--duration", str(max(1, int(seconds))), "--rate", "200", "--format", "raw",
+                     "--output", str(profile), "--nonblocking"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                profiled = asyncio.run(load(server.url, connections, seconds, booker))
                 spy.wait(timeout=seconds + 30)
+            # The two kinds take turns in slices, so the machine's drift falls on both alike.
+            me_slices, rush_slices = [], []
+            for _ in range(max(1, round(seconds / SLICE))):
+                me_slices.append(asyncio.run(load(server.url, connections, min(SLICE, seconds), get_me(tokens))))
+                rush_slices.append(asyncio.run(load(server.url, connections, min(SLICE, seconds), booker)))
+            me, rush = merged(me_slices), merged(rush_slices)
         finally:
             sampler.done.set()
             sampler.join()
             server.stop()
-        checked = check_database(url, rush["statuses"][201])
+        checked = check_database(url, rush["statuses"][201] + profiled["statuses"][201])
     result = {"me": me, "rush": rush, "ratio": rush["rate"] / me["rate"], "checked": checked,
               "rss_mb": sorted(round(v / 2**20, 1) for v in sampler.peak.values())}
     print(f"GET /api/auth/me     {me['rate']:7.1f} req/s  p50 {me['p50']:6.1f} ms  p99 {me['p99']:6.1f} ms  "
