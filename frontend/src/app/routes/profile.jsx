@@ -4,7 +4,13 @@ import {
   LabFeedSettings,
   NotificationSettings,
 } from '@/features/account/components/profile-settings';
+import { useAgents } from '@/features/agents/api/get-agents';
 import { useAuth } from '@/lib/auth';
+
+function AdminFeeds() {
+  const agents = useAgents();
+  return <LabFeedSettings nodes={agents.data?.items || []} />;
+}
 
 export function ProfileRoute() {
   const { user } = useAuth();
@@ -13,7 +19,7 @@ export function ProfileRoute() {
       <h1 className="text-2xl font-bold tracking-tight text-slate-900">Profile</h1>
       <NotificationSettings />
       <CalendarFeedSettings />
-      {user?.role === 'admin' && <LabFeedSettings />}
+      {user?.role === 'admin' && <AdminFeeds />}
       <ChangePasswordForm />
     </div>
   );

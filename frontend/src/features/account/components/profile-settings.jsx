@@ -2,7 +2,7 @@ import { useState } from 'react';
 import { Button } from '@/components/ui/button';
 import { Card, CardHeader } from '@/components/ui/card';
 import { CopyButton } from '@/components/ui/copy-button';
-import { FormError, Input } from '@/components/ui/field';
+import { FormError, Input, Select } from '@/components/ui/field';
 import { fieldErrors } from '@/lib/api-client';
 import { useAuth } from '@/lib/auth';
 import {
@@ -160,18 +160,24 @@ export function ChangePasswordForm() {
   );
 }
 
-/** Admins: the whole lab's calendar (every booking that holds or asks for capacity). */
-export function LabFeedSettings() {
+/** Admins: the whole lab's calendar (every booking that holds or asks for
+ * capacity), or one node's. `nodes`: [{id, name}] to choose from. */
+export function LabFeedSettings({ nodes = [] }) {
   const regenerate = useRegenerateLabFeed();
+  const [target, setTarget] = useState('lab');
   const url = regenerate.data?.url
     ? new URL(regenerate.data.url, window.location.origin).href
     : null;
+  const make = () =>
+    regenerate.mutate(
+      target === 'lab' ? { scope: 'lab' } : { scope: 'node', agentId: Number(target) },
+    );
   return (
     <Card aria-labelledby="lab-feed-title">
       <CardHeader
         id="lab-feed-title"
         title="Lab calendar feed"
-        description="Every pending, approved and running booking of the lab, with its owner."
+        description="Every pending, approved and running booking, with its owner: the whole lab or one node."
       />
       <div className="space-y-3 px-4 py-3 text-sm sm:px-5">
         {url && (
@@ -182,14 +188,24 @@ export function LabFeedSettings() {
             <CopyButton text={url} label="Copy URL" />
           </div>
         )}
-        <Button
-          variant="secondary"
-          size="sm"
-          loading={regenerate.isPending}
-          onClick={() => regenerate.mutate({ scope: 'lab' })}
-        >
-          Make a new lab URL (revokes the old one)
-        </Button>
+        <div className="flex flex-wrap items-end gap-2">
+          <Select
+            label="Feed of"
+            className="min-w-48 flex-1"
+            value={target}
+            onChange={(e) => setTarget(e.target.value)}
+          >
+            <option value="lab">The whole lab</option>
+            {nodes.map((n) => (
+              <option key={n.id} value={String(n.id)}>
+                Node {n.name}
+              </option>
+            ))}
+          </Select>
+          <Button variant="secondary" size="sm" loading={regenerate.isPending} onClick={make}>
+            Make a new URL (revokes the old one)
+          </Button>
+        </div>
         <FormError error={regenerate.error} />
       </div>
     </Card>

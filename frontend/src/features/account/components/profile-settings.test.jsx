@@ -56,8 +56,8 @@ describe('profile settings', () => {
       feed: { id: 2, scope: 'lab' },
     }));
     routeApi(api, { 'POST /admin/calendar-feeds': post });
-    renderWithProviders(<LabFeedSettings />, { user: admin });
-    await userEvent.click(screen.getByRole('button', { name: /Make a new lab URL/ }));
+    renderWithProviders(<LabFeedSettings nodes={[{ id: 3, name: 'gpu1' }]} />, { user: admin });
+    await userEvent.click(screen.getByRole('button', { name: /Make a new URL/ }));
     expect(
       await screen.findByText(`${window.location.origin}/api/calendar/lab-token.ics`),
     ).toBeInTheDocument();

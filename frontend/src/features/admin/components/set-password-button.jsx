@@ -7,7 +7,7 @@ import { fieldErrors } from '@/lib/api-client';
 import { useSetUserPassword } from '../api/set-user-password';
 
 /** "Password": an admin sets a new password for a user (their sessions end). */
-export function SetPasswordButton({ user }) {
+export function SetPasswordButton({ user, className }) {
   const [open, setOpen] = useState(false);
   const [password, setPassword] = useState('');
   const save = useSetUserPassword({
@@ -28,6 +28,7 @@ export function SetPasswordButton({ user }) {
       <Button
         size="sm"
         variant="secondary"
+        className={className}
         onClick={() => setOpen(true)}
         aria-label={`Set password for ${user.username}`}
       >

@@ -168,8 +168,8 @@ export function UsersTable() {
                     >
                       {formatDate(u.created_at)}
                     </td>
-                    <td className="space-x-2 py-3 pr-4 pl-3 text-right whitespace-nowrap sm:pr-5">
-                      {!self && <SetPasswordButton user={u} />}
+                    <td className="py-3 pr-4 pl-3 text-right sm:pr-5">
+                      {!self && <SetPasswordButton user={u} className="mr-2 mb-1.5 sm:mb-0" />}
                       {self ? (
                         <span className="text-xs text-slate-400">Signed in</span>
                       ) : u.is_active ? (
