@@ -85,7 +85,7 @@ export function ResetPasswordForm({ token }) {
         run({ token, newPassword: password });
       }}
     >
-      <FormError error={state.error} fields={['new_password']} />
+      <FormError error={state.error} fields={['new_password', 'token']} />
       <Input
         label="New password"
         type="password"
