@@ -309,8 +309,8 @@ def _apply_prepare(call: Call) -> str:
 def prepare_sessions(now: datetime | None = None) -> dict:
     """Make the containers of the approved bookings starting within
     `SESSION_PREPARE_SECONDS` on their (online) nodes: created with their
-    limits, port, GPUs and secret, then paused, so that the tick's start at
-    the start time is an unpause. Records the container on the booking (the
+    limits, port, GPUs and secret, then paused, so that its start
+    (`start_prepared`, else the tick) is an unpause. Records the container on the booking (the
     `container_prepared` move); a cancel before the start has the tick remove
     it. A failed prepare is tried again after `START_RETRY_BASE_SECONDS`, and
     changes nothing else: the start makes the container as it would without.
