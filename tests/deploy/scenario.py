@@ -13,6 +13,7 @@ expects, so that the caller can remove it if the run fails half-way.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -124,6 +125,17 @@ def main(env_file: str, containers_file: str | None = None) -> int:
                                   timeout=10), 200)
         names = {r["name"] for r in routers if r.get("status") == "enabled"}
         assert {"api@file", "ui@file", "api-tls@file", "ui-tls@file"} <= names, names
+
+    with Check("a calendar feed's secret path leaves no line in Traefik's access log"):
+        probe = f"/api/calendar/smoke-probe-{int(time.time())}.ics"
+        assert http.get(f"{base}{probe}", timeout=10).status_code == 404
+        expect(http.get(f"{base}/api/health?smoke-logged-{int(time.time())}", timeout=10), 200)
+        def logged():
+            out = subprocess.run(["docker", "logs", os.environ["TRAEFIK_CONTAINER"]], capture_output=True,
+                                 text=True).stdout
+            return out if "smoke-logged-" in out else None
+        log = wait_for("Traefik's access log", logged, 15)
+        assert probe not in log and "smoke-probe-" not in log, "the feed's path was logged"
 
     with Check("the first admin (from .env) logs in through Traefik"):
         body = expect(http.post(f"{base}/api/auth/login", json={

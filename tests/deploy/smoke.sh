@@ -236,7 +236,8 @@ done
 ok "only Traefik publishes ports; its dashboard on 127.0.0.1 only"
 
 # --- the scenario, through Traefik -----------------------------------------
-if "$PY" tests/deploy/scenario.py "$ENV_FILE" "$WORK/containers" | tee "$WORK/scenario.out"; then
+if TRAEFIK_CONTAINER="$(compose ps -q traefik)" "$PY" tests/deploy/scenario.py "$ENV_FILE" "$WORK/containers" \
+    | tee "$WORK/scenario.out"; then
   PASSED=$((PASSED + $(sed -n 's/^scenario: \([0-9]*\) passed.*/\1/p' "$WORK/scenario.out")))
 else
   PASSED=$((PASSED + $(sed -n 's/^scenario: \([0-9]*\) passed.*/\1/p' "$WORK/scenario.out")))
