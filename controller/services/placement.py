@@ -436,9 +436,12 @@ def repack_for(candidates: list[Agent], usable: list[Agent], need: Resources, st
     a node eligible for it. The caller holds the locks on every node of
     `usable` (in id order) and applies the moves; a move never changes a
     booking's window, size, image or tags. Time-capped by
-    REPACK_TIME_LIMIT_MS; never raises for "no room"."""
+    REPACK_TIME_LIMIT_MS, off when REPACK_ENABLED is false; never raises for
+    "no room"."""
     now = now or utcnow()
     config = current_app.config
+    if not config["REPACK_ENABLED"]:
+        return Repacked(None, [], False, "off")
     by_id = {agent.id: agent for agent in usable}
     overlapping = holdings(list(by_id), start, end, exclude_booking_id)
     moving = [b for held in overlapping.values() for b in held if movable(b, now)]

@@ -12,12 +12,13 @@ plus assigned usage is within the node's size. Usage only rises at a start,
 so checking each node at the starts of the bookings that may be on it checks
 every instant.
 
-- Small sets (`exact_max` items or fewer): OR-Tools CP-SAT, exact, fewest
-  moves first, stopped at the time limit.
-- Larger sets, or when CP-SAT found nothing before its limit: a bounded
-  greedy: for each node the request may use, evict the movable bookings that
-  overlap it (largest first) until it fits, and re-place each evicted one by
-  best fit elsewhere (or back where it was when it still fits).
+- First a pooled check: if all nodes together lack room at some instant of
+  the window, no plan exists (most refusals at peak hours end here).
+- A bounded greedy: for each node the request may use, evict the movable
+  bookings that overlap it (largest first) until it fits, and re-place each
+  evicted one elsewhere (or back where it was when it still fits).
+- When that finds nothing and the set is small (`exact_max` items or
+  fewer): OR-Tools CP-SAT, exact (fewest moves), with the time left.
 
 Either way the answer says whether the time limit cut the search short
 (`gave_up`), so the caller can tell "no room" from "did not finish".
@@ -188,24 +189,34 @@ def _greedy(capacity: dict[int, Size], fixed: list[Fixed], items: list[Item],
     return None, False
 
 
+def pooled_room(capacity: dict[int, Size], fixed: list[Fixed], items: list[Item]) -> bool:
+    """A quick necessary condition: at every instant of the request's window
+    all the nodes together have room for everything plus the request."""
+    request = next(item for item in items if item.key == REQUEST)
+    total = (0, 0, 0)
+    for cap in capacity.values():
+        total = _add(total, cap)
+    others = [(f.start, f.end, f.need) for f in fixed] + [(i.start, i.end, i.need) for i in items
+                                                          if i.key != REQUEST]
+    return peak_fits(others, request.need, total, request.start, request.end)
+
+
 def solve(capacity: dict[int, Size], fixed: list[Fixed], items: list[Item], *,
           seconds: float, exact_max: int) -> Outcome:
     """Find node assignments for `items` (the request among them, key
-    REQUEST) that keep every node within `capacity` next to `fixed`,
-    moving as few bookings as it can. Never raises for "no room": the
-    outcome's `node_of` is None then, with `gave_up` when the time limit
-    (`seconds`) cut the search short."""
+    REQUEST) that keep every node within `capacity` next to `fixed`.
+    Cheapest first: the pooled check (no plan can exist), the bounded greedy,
+    then, for at most `exact_max` items, CP-SAT with the time left (fewest
+    moves). Never raises for "no room": the outcome's `node_of` is None then,
+    with `gave_up` when the time limit (`seconds`) cut the search short."""
     deadline = time.perf_counter() + seconds
-    if any(not item.nodes for item in items):
-        return Outcome(None, False, "none")
-    gave_up = False
-    if len(items) <= exact_max:
-        node_of, gave_up = _exact(capacity, fixed, items, seconds)
-        if node_of is not None:
-            return _finish(items, node_of, "exact")
-        if not gave_up:
-            return Outcome(None, False, "exact")
-    node_of, stopped = _greedy(capacity, fixed, items, deadline)
+    if any(not item.nodes for item in items) or not pooled_room(capacity, fixed, items):
+        return Outcome(None, False, "pooled")
+    node_of, gave_up = _greedy(capacity, fixed, items, deadline)
     if node_of is not None:
         return _finish(items, node_of, "greedy")
-    return Outcome(None, gave_up or stopped, "greedy")
+    if len(items) <= exact_max and not gave_up:
+        node_of, gave_up = _exact(capacity, fixed, items, deadline - time.perf_counter())
+        if node_of is not None:
+            return _finish(items, node_of, "exact")
+    return Outcome(None, gave_up, "exact" if len(items) <= exact_max else "greedy")
