@@ -26,11 +26,11 @@ Either way the answer says whether the time limit cut the search short
 
 from __future__ import annotations
 
+import functools
+import importlib
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
-
-from ortools.sat.python import cp_model
 
 Size = tuple[int, int, int]  # cores, MiB, GPUs
 REQUEST = 0  # the key of the request among the items (booking ids are > 0)
@@ -96,6 +96,16 @@ def peak_fits(occupants: list[tuple[datetime, datetime, Size]], need: Size, capa
     return True
 
 
+@functools.cache
+def solver_module():
+    """OR-Tools' CP-SAT module, imported the first time an exact search runs.
+    It pulls in pandas, about 64 MB per gunicorn worker, which most workers
+    never need (the pooled check and the greedy settle most requests). The
+    one import inside a function in controller/, named as the exception in
+    tests/controller/test_layers.py."""
+    return importlib.import_module("ortools.sat.python.cp_model")
+
+
 def _finish(items: list[Item], node_of: dict[int, int], method: str) -> Outcome:
     moves = [(i.key, i.current, node_of[i.key]) for i in items
              if i.current is not None and node_of[i.key] != i.current]
@@ -105,6 +115,7 @@ def _finish(items: list[Item], node_of: dict[int, int], method: str) -> Outcome:
 def _exact(capacity: dict[int, Size], fixed: list[Fixed], items: list[Item],
            seconds: float) -> tuple[dict[int, int] | None, bool]:
     """CP-SAT over the items; (plan or None, whether the time limit stopped it)."""
+    cp_model = solver_module()
     model = cp_model.CpModel()
     x: dict[tuple[int, int], cp_model.IntVar] = {}
     for item in items:

@@ -7,6 +7,8 @@ security, spa), their callers (routes, jobs, cli, local_agent), and the
 entry points (the app factory, app.py, wsgi.py, utils.scheduler)."""
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -85,9 +87,34 @@ def test_imports_run_downwards(module):
     assert not upward, f"{module} (layer {layer(module)}) imports {upward} from above"
 
 
+# The one allowed deferred import, by module and function: OR-Tools (with
+# pandas, ~64 MB per worker) loads only when an exact repacking search runs.
+DEFERRED_IMPORTS = {("controller.services.repack", "solver_module")}
+
+
+def is_dynamic_import(node: ast.AST) -> bool:
+    """`importlib.import_module(...)` or `__import__(...)`."""
+    if not isinstance(node, ast.Call):
+        return False
+    func = node.func
+    return ((isinstance(func, ast.Attribute) and func.attr == "import_module")
+            or (isinstance(func, ast.Name) and func.id in {"__import__", "import_module"}))
+
+
 @pytest.mark.parametrize("module", sorted(MODULES))
 def test_no_import_inside_a_function(module):
     tree = ast.parse(MODULES[module].read_text())
     nested = [node.lineno for func in ast.walk(tree) if isinstance(func, ast.FunctionDef | ast.AsyncFunctionDef)
-              for node in ast.walk(func) if isinstance(node, ast.Import | ast.ImportFrom)]
+              if (module, func.name) not in DEFERRED_IMPORTS
+              for node in ast.walk(func) if isinstance(node, ast.Import | ast.ImportFrom) or is_dynamic_import(node)]
     assert not nested, f"{module} imports inside a function at lines {nested}"
+
+
+def test_the_controller_loads_the_solver_only_when_an_exact_search_runs():
+    """Importing the app and its services does not load OR-Tools (nor the
+    pandas it pulls in); calling the solver accessor does."""
+    code = ("import sys, controller, controller.services.placement, controller.services.repack as r; "
+            "assert 'ortools' not in sys.modules, 'ortools loaded at import'; "
+            "r.solver_module(); assert 'ortools.sat.python.cp_model' in sys.modules; print('ok')")
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0 and "ok" in result.stdout, result.stderr[-2000:]
