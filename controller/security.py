@@ -4,7 +4,7 @@ decorators routes use to require a login or a role."""
 import json
 from functools import wraps
 
-from flask import after_this_request, current_app, request
+from flask import after_this_request, current_app, has_request_context, request
 from flask_jwt_extended import (
     create_access_token,
     create_refresh_token,
@@ -120,13 +120,24 @@ def admin_required(fn):
     return _mark(wrapper, "admin")
 
 
+TOKEN_USER_KEY = "controller.token_user"  # in the request's WSGI environ: this request only
+
+
+def _token_user(payload: dict) -> User | None:
+    """The user the token names, read once per request: the blocklist check
+    (its token version) and the user lookup share the one row."""
+    if not has_request_context():
+        return accounts.token_user(payload)
+    cached = request.environ.get(TOKEN_USER_KEY)
+    if cached is None or cached[0] != payload.get("jti"):
+        cached = request.environ[TOKEN_USER_KEY] = (payload.get("jti"), accounts.token_user(payload))
+    return cached[1]
+
+
 def init_jwt_callbacks() -> None:
     @jwt.user_lookup_loader
     def load_user(_header, payload):
-        try:
-            user = db.session.get(User, int(payload["sub"]))
-        except (TypeError, ValueError):
-            return None
+        user = _token_user(payload)
         return user if user is not None and user.is_active else None
 
     @jwt.user_lookup_error_loader
@@ -135,7 +146,7 @@ def init_jwt_callbacks() -> None:
 
     @jwt.token_in_blocklist_loader
     def check_revoked(_header, payload):
-        return tokens.is_revoked(payload["jti"]) or accounts.token_is_stale(payload)
+        return tokens.is_revoked(payload["jti"]) or accounts.token_is_stale(payload, _token_user(payload))
 
     @jwt.revoked_token_loader
     def revoked(_header, _payload):

@@ -201,13 +201,18 @@ def _set_password(user: User, password: str, actor_id: int | None, action: str) 
     audit.record("user", user.id, action, actor_id, None, None)
 
 
-def token_is_stale(claims: dict) -> bool:
-    """Whether a token was issued before its user's last password change or
-    reset (its `tv` claim is behind the user's token version)."""
+def token_user(claims: dict) -> User | None:
+    """The user a token's `sub` claim names, or None."""
     try:
-        user = db.session.get(User, int(claims.get("sub")))
+        return db.session.get(User, int(claims.get("sub")))
     except (TypeError, ValueError):
-        return False
+        return None
+
+
+def token_is_stale(claims: dict, user: User | None) -> bool:
+    """Whether a token was issued before its user's last password change or
+    reset (its `tv` claim is behind the token version of `user`, the
+    `token_user` of these claims)."""
     return user is not None and int(claims.get("tv", 0) or 0) != (user.token_version or 0)
 
 
