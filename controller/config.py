@@ -179,6 +179,8 @@ class Config:
         self.REPACK_ENABLED = env_bool("REPACK_ENABLED", True)
         self.REPACK_TIME_LIMIT_MS = env_int("REPACK_TIME_LIMIT_MS", 250)
         self.REPACK_EXACT_MAX = env_int("REPACK_EXACT_MAX", 40)
+        # How long the slot finder may spend trying windows that need repacking.
+        self.SLOT_SEARCH_MS = env_int("SLOT_SEARCH_MS", 20)
 
         self.ADMIN_USERNAME = os.environ.get("ADMIN_USERNAME", "admin").strip() or "admin"
         self.ADMIN_PASSWORD = os.environ.get("ADMIN_PASSWORD") or None

@@ -32,11 +32,11 @@ import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from itertools import islice
 
 from flask import current_app
-from sqlalchemy import func, literal, text
+from sqlalchemy import DateTime, func, literal, text, type_coerce
 from sqlalchemy.exc import DBAPIError
 
 from controller.errors import Busy
@@ -430,14 +430,14 @@ class Repacked:
 
 def repack_for(candidates: list[Agent], usable: list[Agent], need: Resources, start: datetime,
                end: datetime, *, exclude_booking_id: int | None = None,
-               now: datetime | None = None) -> Repacked:
+               now: datetime | None = None, seconds: float | None = None) -> Repacked:
     """Find room for `need` over `[start, end)` on one of `candidates` by
     moving movable bookings (`movable`) among the `usable` nodes, each only to
     a node eligible for it. The caller holds the locks on every node of
     `usable` (in id order) and applies the moves; a move never changes a
     booking's window, size, image or tags. Time-capped by
-    REPACK_TIME_LIMIT_MS, off when REPACK_ENABLED is false; never raises for
-    "no room"."""
+    REPACK_TIME_LIMIT_MS (or `seconds`), off when REPACK_ENABLED is false;
+    never raises for "no room"."""
     now = now or utcnow()
     config = current_app.config
     if not config["REPACK_ENABLED"]:
@@ -454,12 +454,17 @@ def repack_for(candidates: list[Agent], usable: list[Agent], need: Resources, st
     capacity = {agent.id: _size(agent) for agent in usable}
     items = [repack.Item(repack.REQUEST, start, end, (need.cpu_cores, need.memory_mib, need.gpu_count),
                          tuple(a.id for a in candidates if a.id in by_id and need.within(Resources.of(a))))]
+    allowed: dict[tuple, tuple[int, ...]] = {}  # many bookings share tags, image and size
     for b in moving:
-        nodes = tuple(a.id for a in usable if eligible(a, b.required_tags or [], b.image)
-                      and Resources.of(b).within(Resources.of(a)))
+        key = (tuple(b.required_tags or ()), b.image, _size(b))
+        if key not in allowed:
+            allowed[key] = tuple(a.id for a in usable if eligible(a, key[0], b.image)
+                                 and Resources.of(b).within(Resources.of(a)))
+        nodes = allowed[key]
         items.append(repack.Item(b.id, b.start_time, b.end_time, _size(b),
                                  tuple(dict.fromkeys((b.agent_id, *nodes))), b.agent_id))
-    outcome = repack.solve(capacity, fixed, items, seconds=config["REPACK_TIME_LIMIT_MS"] / 1000,
+    limit = config["REPACK_TIME_LIMIT_MS"] / 1000 if seconds is None else seconds
+    outcome = repack.solve(capacity, fixed, items, seconds=limit,
                            exact_max=config["REPACK_EXACT_MAX"])
     if outcome.node_of is None:
         return Repacked(None, [], outcome.gave_up, outcome.method)
@@ -537,8 +542,8 @@ def earliest_windows(need: Resources, duration: timedelta, not_before: datetime,
     """The earliest `count` windows of `duration` within `[not_before,
     not_after]` in which some eligible node could take `need`, each the first
     start of a free stretch, and whether the search for earlier windows that
-    need repacking finished within REPACK_TIME_LIMIT_MS (False: one might
-    exist that it did not reach).
+    need repacking finished within SLOT_SEARCH_MS (False: one might exist
+    that it did not reach).
 
     A window stops or starts fitting only where a booking ends or starts, so
     the earliest start that fits is `not_before` or some booking's end: each
@@ -552,26 +557,28 @@ def earliest_windows(need: Resources, duration: timedelta, not_before: datetime,
     candidates = [a for a in agents if eligible(a, tags, image) and need.within(Resources.of(a))]
     if not candidates or not_after - not_before < duration:
         return [], True
-    rows = db.session.execute(
-        db.select(Booking.agent_id, Booking.start_time, Booking.end_time, Booking.cpu_cores,
-                  Booking.memory_gb, Booking.gpu_count)
-        .where(Booking.agent_id.in_([a.id for a in agents]), holding(not_before, not_after))
-    ).all()
-    by_agent: dict[int, list] = {a.id: [] for a in agents}
-    for row in rows:
-        by_agent[row[0]].append(row)
-    plain: set[datetime] = set()
-    for agent in candidates:
-        blocked = _blocked(by_agent[agent.id], need, Resources.of(agent), not_before, not_after)
-        stretches = _gap_starts(blocked, duration, not_before, not_after)
-        plain.update(start for start, _ in islice(stretches, count))
+    # Look a few days ahead first, further only when that holds too few windows:
+    # a stretch found within [not_before, until) is free whatever lies beyond.
+    for span in (timedelta(days=2), timedelta(days=8), None):
+        until = not_after if span is None else min(not_after, not_before + max(span, 2 * duration))
+        rows = _usage_rows([a.id for a in agents], not_before, until)
+        by_agent: dict[int, list] = {a.id: [] for a in agents}
+        for row in rows:
+            by_agent[row[0]].append(row)
+        plain: set[datetime] = set()
+        for agent in candidates:
+            blocked = _blocked(by_agent[agent.id], need, Resources.of(agent), not_before, until)
+            stretches = _gap_starts(blocked, duration, not_before, until)
+            plain.update(start for start, _ in islice(stretches, count))
+        if len(plain) >= count or until == not_after:
+            break
     windows = [Window(start, start + duration, False) for start in sorted(plain)[:count]]
-    first_plain = windows[0].start if windows else not_after
+    first_plain = windows[0].start if windows else until
     # Before it: try repacking at the booking ends where the lab's pooled room could hold it.
     pooled_total = sum((Resources.of(a) for a in agents), Resources())
-    pooled = _blocked(rows, need, pooled_total, not_before, min(first_plain + duration, not_after))
+    pooled = _blocked(rows, need, pooled_total, not_before, min(first_plain + duration, until))
     ends = sorted({not_before, *(row[2] for row in rows if not_before < row[2] < first_plain)})
-    deadline = time.perf_counter() + current_app.config["REPACK_TIME_LIMIT_MS"] / 1000
+    deadline = time.perf_counter() + current_app.config["SLOT_SEARCH_MS"] / 1000
     complete = True
     stretches = list(_gap_starts(pooled, duration, not_before, first_plain + duration))
     for start in ends:
@@ -580,11 +587,26 @@ def earliest_windows(need: Resources, duration: timedelta, not_before: datetime,
         if time.perf_counter() > deadline:
             complete = False
             break
-        plan = repack_for(candidates, agents, need, start, start + duration, now=now)
+        plan = repack_for(candidates, agents, need, start, start + duration, now=now,
+                          seconds=deadline - time.perf_counter())
         if plan.agent is not None:
             windows = [Window(start, start + duration, True), *windows][:count]
             break
         if plan.gave_up:
             complete = False
             break
-    return windows, complete
+    return [Window(w.start.astimezone(UTC), w.end.astimezone(UTC), w.repack) for w in windows], complete
+
+
+def _usage_rows(agent_ids: list[int], start: datetime, end: datetime) -> list:
+    """(agent, start, end, cores, memory GB, GPUs) of the bookings holding
+    capacity on these nodes in `[start, end)`; on Postgres the driver's aware
+    datetimes are taken as they come (10k rows: no per-row conversion)."""
+    begins, ends = Booking.start_time, Booking.end_time
+    if _is_postgres():
+        aware = DateTime(timezone=True)
+        begins, ends = type_coerce(begins, aware), type_coerce(ends, aware)
+    return db.session.execute(
+        db.select(Booking.agent_id, begins, ends, Booking.cpu_cores, Booking.memory_gb, Booking.gpu_count)
+        .where(Booking.agent_id.in_(agent_ids), holding(start, end))
+    ).all()
