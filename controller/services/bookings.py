@@ -196,10 +196,10 @@ def create_booking(user: User, *, start_time: datetime, end_time: datetime, cpu_
     _validate_window(start_time, end_time, utcnow(), rules)
     _validate_request(need, memory_gb, image, tags, rules, nodes)
     with placement.capacity_transaction():
-        lock_user(user.id)
+        policy = policies.locked_policy(user)  # the user's row locked, as lock_user
         _check_student_overlap(user.id, start_time, end_time)
-        policy = policies.check_booking(user, start=start_time, end=end_time, cpu_cores=cpu_cores,
-                                        memory_gb=memory_gb, gpu_count=gpu_count)
+        policies.check_booking(user, start=start_time, end=end_time, cpu_cores=cpu_cores,
+                               memory_gb=memory_gb, gpu_count=gpu_count, policy=policy)
         booking = Booking(
             user_id=user.id, start_time=start_time, end_time=end_time, cpu_cores=cpu_cores,
             memory_gb=memory_gb, gpu_count=gpu_count, image=image, purpose=purpose,

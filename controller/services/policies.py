@@ -27,7 +27,7 @@ from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import func
+from sqlalchemy import and_, func, or_
 
 from controller.errors import Conflict, NotFound, PolicyLimit, ValidationFailed
 from controller.extensions import db
@@ -75,6 +75,18 @@ def policy_for(user: User) -> Policy:
         if policy is not None:
             return policy
     return default_policy()
+
+
+def locked_policy(user: User) -> Policy:
+    """Lock the user's row for the rest of the transaction (as
+    `bookings.lock_user` does) and return their policy (as `policy_for`),
+    read in the same statement: a booking request needs both, one round trip."""
+    theirs = or_(Policy.id == User.policy_id, and_(User.policy_id.is_(None), Policy.is_default))
+    stmt = db.select(User.id, Policy).select_from(User).outerjoin(Policy, theirs).where(User.id == user.id)
+    if db.engine.dialect.name == "postgresql":
+        stmt = stmt.with_for_update(of=User)
+    row = db.session.execute(stmt).first()
+    return row[1] if row is not None and row[1] is not None else default_policy()
 
 
 # --- weeks and usage -----------------------------------------------------
@@ -196,13 +208,14 @@ def _check_weekly(policy: Policy, user_id: int, start: datetime, end: datetime, 
 
 
 def check_booking(user: User, *, start: datetime, end: datetime, cpu_cores: int, memory_gb: float,
-                  gpu_count: int, now: datetime | None = None) -> Policy:
-    """The user's policy, when it allows this new booking; raises
+                  gpu_count: int, now: datetime | None = None, policy: Policy | None = None) -> Policy:
+    """The user's policy (`policy` when the caller read it with the lock,
+    else `policy_for`), when it allows this new booking; raises
     PolicyLimit naming the first rule it breaks. Call it with the user's row
-    locked (`bookings.create_booking` does), so two racing requests of one
-    user are counted one after the other."""
+    locked (`bookings.create_booking` does, by `locked_policy`), so two
+    racing requests of one user are counted one after the other."""
     now = now or utcnow()
-    policy = policy_for(user)
+    policy = policy if policy is not None else policy_for(user)
     _check_size(policy, cpu_cores, memory_gb, gpu_count)
     _check_duration(policy, start, end)
     limit = policy.max_open_bookings
