@@ -7,6 +7,7 @@ export const studentKeys = {
   profile: () => [...studentKeys.all, 'profile'],
   session: (id) => [...studentKeys.all, 'session', id],
   availability: (request) => [...studentKeys.all, 'availability', request],
+  slots: (request) => [...studentKeys.all, 'slots', request],
   usage: () => [...studentKeys.all, 'usage'],
   extensionRequests: (params) => [...studentKeys.all, 'extension-requests', params],
 };

@@ -7,12 +7,14 @@ import { FormError, Input, Select, Textarea } from '@/components/ui/field';
 import { Skeleton } from '@/components/ui/spinner';
 import { toast } from '@/components/ui/toast';
 import { fieldErrors } from '@/lib/api-client';
-import { formatDateTime, formatHours, localTimeZone, toDateInput } from '@/lib/format';
+import { formatDateTime, formatHours, localTimeZone, toDateInput, toTimeInput } from '@/lib/format';
 import { useDebounced } from '@/lib/use-now';
 import { useAvailability } from '../api/check-availability';
 import { useCreateBooking } from '../api/create-booking';
+import { useSlots } from '../api/find-slots';
 import { useOptions } from '../api/get-options';
 import { AvailabilityHint } from './availability-hint';
+import { EarliestSlot } from './earliest-slot';
 import {
   API_FIELD_TO_FORM,
   defaultWindow,
@@ -72,6 +74,27 @@ function BookingFormInner({ options, now: nowProp }) {
     [debouncedKey],
   );
   const availability = useAvailability(debouncedRequest);
+  // The earliest windows for this size and length, and, when the chosen window has
+  // no room, the nearest ones after it (POST /student/slots).
+  const slotRequest = (notBefore) =>
+    debouncedRequest && {
+      cpu_cores: debouncedRequest.cpu_cores,
+      memory_gb: debouncedRequest.memory_gb,
+      gpu_count: debouncedRequest.gpu_count,
+      duration: Math.round(
+        (new Date(debouncedRequest.end_time) - new Date(debouncedRequest.start_time)) / 60_000,
+      ),
+      image: values.image || undefined,
+      ...(notBefore ? { not_before: notBefore } : {}),
+    };
+  const chosenFits = availability.data ? availability.data.available : undefined;
+  const earliest = useSlots(slotRequest());
+  const nearest = useSlots(chosenFits === false ? slotRequest(debouncedRequest.start_time) : null);
+  const pickSlot = (startIso) => {
+    const start = new Date(startIso);
+    setValues((v) => ({ ...v, date: toDateInput(start), time: toTimeInput(start) }));
+    setServerErrors((e) => ({ ...e, date: undefined, time: undefined }));
+  };
   const availabilityState = !request
     ? 'invalid'
     : debouncedKey !== requestKey || (availability.isFetching && !availability.data)
@@ -297,6 +320,13 @@ function BookingFormInner({ options, now: nowProp }) {
             error={show('purpose') && fieldError('purpose')}
           />
         </div>
+
+        <EarliestSlot
+          earliest={earliest.data}
+          nearest={nearest.data}
+          chosenFits={chosenFits}
+          onPick={pickSlot}
+        />
 
         <AvailabilityHint
           state={availabilityState}
