@@ -24,6 +24,7 @@ from controller.errors import (
     Conflict,
     InvalidTransition,
     NotFound,
+    PolicyLimit,
     ValidationFailed,
 )
 from controller.extensions import db
@@ -145,14 +146,19 @@ def _validate_request(need: Resources, memory_gb: float, image: str, tags: list[
         )
 
 
-def _check_student_overlap(user_id: int, start: datetime, end: datetime,
-                           exclude_booking_id: int | None = None) -> None:
-    stmt = db.select(Booking.id).where(
+def _student_overlaps(user_id: int, start: datetime, end: datetime):
+    """The ids of the user's open bookings overlapping `[start, end)`."""
+    return db.select(Booking.id).where(
         Booking.user_id == user_id,
         Booking.status.in_(OPEN_STATUSES),
         Booking.start_time < end,
         Booking.end_time > start,
     )
+
+
+def _check_student_overlap(user_id: int, start: datetime, end: datetime,
+                           exclude_booking_id: int | None = None) -> None:
+    stmt = _student_overlaps(user_id, start, end)
     if exclude_booking_id is not None:
         stmt = stmt.where(Booking.id != exclude_booking_id)
     clash = db.session.scalar(stmt.limit(1))
@@ -160,6 +166,20 @@ def _check_student_overlap(user_id: int, start: datetime, end: datetime,
         raise Conflict(
             "You already have a booking in that window.", {"conflicting_booking_id": clash}
         )
+
+
+def _insert_unless_overlapping(values: dict) -> Booking | None:
+    """Insert a booking of these column values unless its user has an open
+    booking overlapping its window: the check and the insert in one
+    statement (INSERT ... SELECT ... WHERE NOT EXISTS), one round trip. The
+    caller holds the user's row lock, so the statement, which starts after
+    the lock is granted, sees every booking of theirs committed before it.
+    Returns the new booking (all its columns read back), or None."""
+    columns = Booking.__table__.c
+    clash = _student_overlaps(values["user_id"], values["start_time"], values["end_time"]).exists()
+    row = db.select(*(db.literal(value, columns[name].type) for name, value in values.items())).where(~clash)
+    stmt = db.insert(Booking).from_select(list(values), row).returning(Booking)
+    return db.session.scalars(stmt).first()
 
 
 def lock_user(user_id: int) -> None:
@@ -197,16 +217,21 @@ def create_booking(user: User, *, start_time: datetime, end_time: datetime, cpu_
     _validate_request(need, memory_gb, image, tags, rules, nodes)
     with placement.capacity_transaction():
         policy = policies.locked_policy(user)  # the user's row locked, as lock_user
-        _check_student_overlap(user.id, start_time, end_time)
-        policies.check_booking(user, start=start_time, end=end_time, cpu_cores=cpu_cores,
-                               memory_gb=memory_gb, gpu_count=gpu_count, policy=policy)
-        booking = Booking(
-            user_id=user.id, start_time=start_time, end_time=end_time, cpu_cores=cpu_cores,
-            memory_gb=memory_gb, gpu_count=gpu_count, image=image, purpose=purpose,
-            required_tags=tags,
-        )
-        db.session.add(booking)
-        db.session.flush()
+        try:
+            policies.check_booking(user, start=start_time, end=end_time, cpu_cores=cpu_cores,
+                                   memory_gb=memory_gb, gpu_count=gpu_count, policy=policy)
+        except PolicyLimit:
+            _check_student_overlap(user.id, start_time, end_time)  # an overlap is named first
+            raise
+        values = {"user_id": user.id, "start_time": start_time, "end_time": end_time, "cpu_cores": cpu_cores,
+                  "memory_gb": memory_gb, "gpu_count": gpu_count, "image": image, "purpose": purpose,
+                  "required_tags": tags}
+        booking = _insert_unless_overlapping(values)
+        if booking is None:
+            _check_student_overlap(user.id, start_time, end_time)  # raises Conflict naming it
+            booking = _insert_unless_overlapping(values)  # it ended meanwhile (cancelled, rejected)
+            if booking is None:
+                raise Busy("Your bookings changed meanwhile; try again.")
         workflow.create(booking, user.id)
         commit_keeping_state()  # the response shows what was just written
     if policies.auto_approves(policy, booking):
@@ -300,6 +325,17 @@ def slots(*, cpu_cores: int, memory_gb: float, duration: int, gpu_count: int = 0
     windows, complete = placement.earliest_windows(need, length, start, end, tags, image, count)
     return {"windows": [{"start_time": w.start, "end_time": w.end, "repack": w.repack} for w in windows],
             "complete": complete}
+
+
+def lab_capacity(days: int = 7) -> dict:
+    """Free CPU cores and GPUs of the whole lab for each hour of the next
+    `days` days (the least free within the hour), from the start of the
+    current hour: the booking form's availability strip. Totals only."""
+    start = utcnow().replace(minute=0, second=0, microsecond=0)
+    total, profile = placement.free_profile(start, days * 24)
+    return {"total_cpu_cores": total.cpu_cores, "total_gpus": total.gpu_count,
+            "hours": [{"start_time": at, "free_cpu_cores": max(free.cpu_cores, 0),
+                       "free_gpus": max(free.gpu_count, 0)} for at, free in profile]}
 
 
 def student_bookings(user: User, status: str | None, page: int, per_page: int) -> dict:

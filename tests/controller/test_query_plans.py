@@ -46,11 +46,15 @@ def _plan_nodes(node):
 
 
 def plans_of(app, call) -> list[tuple[str, list[dict]]]:
-    """(statement, plan nodes) of every SELECT on bookings that `call` issues."""
+    """(statement, plan nodes) of every SELECT on bookings that `call` issues,
+    and of every INSERT ... SELECT (a booking's insert checks the student's
+    overlap in its SELECT); EXPLAIN without ANALYZE runs neither."""
     captured = []
 
     def capture(_conn, cursor, statement, parameters, _context, _many):
-        if statement.lstrip().upper().startswith("SELECT") and "bookings" in statement:
+        words = statement.lstrip().upper()
+        reads = words.startswith("SELECT") or (words.startswith("INSERT") and "\nFROM BOOKINGS" in words)
+        if reads and "bookings" in statement:
             captured.append(cursor.mogrify(statement, parameters).decode())
 
     with app.app_context():
