@@ -203,6 +203,18 @@ class SlotsSchema(Schema):
         "description": "False when the search for earlier windows that need repacking hit its time limit"})
 
 
+class FreeHourSchema(Schema):
+    start_time = fields.DateTime()
+    free_cpu_cores = fields.Integer()
+    free_gpus = fields.Integer()
+
+
+class LabCapacitySchema(Schema):
+    total_cpu_cores = fields.Integer()
+    total_gpus = fields.Integer()
+    hours = fields.List(fields.Nested(FreeHourSchema))
+
+
 class PageArgsSchema(Schema):
     page = fields.Integer(load_default=1, validate=validate.Range(1, 100000))
     per_page = fields.Integer(load_default=20, validate=validate.Range(1, 100))

@@ -9,6 +9,7 @@ from controller.schemas import (
     BookingCreateSchema,
     CalendarFeedCreatedSchema,
     CalendarFeedListSchema,
+    LabCapacitySchema,
     NotificationPreferencesSchema,
     NotificationUpdateSchema,
     OptionsSchema,
@@ -40,6 +41,14 @@ def options():
 def availability(args):
     """Whether any node could take this request in this window now."""
     return bookings.availability(**args)
+
+
+@blp.route("/capacity", methods=["GET"])
+@login_required
+@blp.response(200, LabCapacitySchema)
+def capacity():
+    """The lab's free CPU cores and GPUs for each hour of the next 7 days (totals only)."""
+    return bookings.lab_capacity()
 
 
 @blp.route("/slots", methods=["POST"])

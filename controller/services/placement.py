@@ -610,3 +610,35 @@ def _usage_rows(agent_ids: list[int], start: datetime, end: datetime) -> list:
         db.select(Booking.agent_id, begins, ends, Booking.cpu_cores, Booking.memory_gb, Booking.gpu_count)
         .where(Booking.agent_id.in_(agent_ids), holding(start, end))
     ).all()
+
+
+def free_profile(start: datetime, hours: int) -> tuple[Resources, list[tuple[datetime, Resources]]]:
+    """The lab's totals over the nodes that take bookings, and for each of
+    `hours` hours from `start` the least free capacity within that hour
+    (totals minus what approved and active bookings hold). Lab totals only:
+    it names no node or booking."""
+    agents = [a for a in db.session.scalars(db.select(Agent)) if node_state(a) != NodeState.UNAVAILABLE]
+    total = sum((Resources.of(a) for a in agents), Resources())
+    end = start + timedelta(hours=hours)
+    events = []
+    for _, lo, hi, cpu, memory, gpu in _usage_rows([a.id for a in agents], start, end):
+        size = Resources(cpu, gb_to_mib(memory), gpu or 0)
+        events.append((max(lo, start), 1, size))
+        events.append((hi, 0, size))
+    events.sort(key=lambda event: (event[0], event[1]))
+    used, index, profile = Resources(), 0, []
+    for hour in range(hours):
+        bucket_start, bucket_end = start + timedelta(hours=hour), start + timedelta(hours=hour + 1)
+        while index < len(events) and events[index][0] <= bucket_start:  # what holds at its start
+            _, is_start, size = events[index]
+            used = used + size if is_start else used - size
+            index += 1
+        peak = used
+        while index < len(events) and events[index][0] < bucket_end:
+            _, is_start, size = events[index]
+            used = used + size if is_start else used - size
+            peak = Resources(max(peak.cpu_cores, used.cpu_cores), max(peak.memory_mib, used.memory_mib),
+                             max(peak.gpu_count, used.gpu_count))
+            index += 1
+        profile.append((bucket_start, total - peak))
+    return total, profile

@@ -145,3 +145,23 @@ def test_the_earliest_answer_is_never_later_than_the_true_earliest(client, stude
     assert found <= iso(truth), (found, iso(truth))
     offset = next(base + timedelta(minutes=m) for m in range(0, 24 * 60) if iso(base + timedelta(minutes=m)) == found)
     assert oracle_feasible(nodes, bookings, need, offset, length, base)
+
+
+# --- the availability strip --------------------------------------------------
+
+def test_the_strip_shows_the_labs_free_cores_and_gpus_per_hour_and_no_one_s_bookings(
+        client, student_headers, factory):
+    a = factory.agent(cpu_cores=8, gpu_count=1)
+    factory.agent(cpu_cores=16, gpu_count=0)
+    factory.agent(cpu_cores=32, gpu_count=2, status="maintenance")  # takes no bookings: not counted
+    hour = utcnow().replace(minute=0, second=0, microsecond=0)
+    factory.booking(factory.user(), cpu_cores=6, gpu_count=1, status="approved", agent_id=a.id,
+                    start_time=hour + 2 * HOUR + timedelta(minutes=30), end_time=hour + 4 * HOUR)
+    factory.booking(factory.user(), cpu_cores=4, status="pending",  # pending holds nothing
+                    start_time=hour + 2 * HOUR, end_time=hour + 3 * HOUR)
+    body = client.get("/api/student/capacity", headers=student_headers).get_json()
+    assert (body["total_cpu_cores"], body["total_gpus"]) == (24, 1)
+    hours = body["hours"]
+    assert len(hours) == 7 * 24 and hours[0]["start_time"] == iso(hour)
+    assert [(h["free_cpu_cores"], h["free_gpus"]) for h in hours[1:5]] == [(24, 1), (18, 0), (18, 0), (24, 1)]
+    assert set(hours[0]) == {"start_time", "free_cpu_cores", "free_gpus"}
