@@ -338,17 +338,6 @@ def lab_capacity(days: int = 7) -> dict:
                        "free_gpus": max(free.gpu_count, 0)} for at, free in profile]}
 
 
-def lab_capacity(days: int = 7) -> dict:
-    """Free CPU cores and GPUs of the whole lab for each hour of the next
-    `days` days (the least free within the hour), from the start of the
-    current hour: the booking form's availability strip. Totals only."""
-    start = utcnow().replace(minute=0, second=0, microsecond=0)
-    total, profile = placement.free_profile(start, days * 24)
-    return {"total_cpu_cores": total.cpu_cores, "total_gpus": total.gpu_count,
-            "hours": [{"start_time": at, "free_cpu_cores": max(free.cpu_cores, 0),
-                       "free_gpus": max(free.gpu_count, 0)} for at, free in profile]}
-
-
 def student_bookings(user: User, status: str | None, page: int, per_page: int) -> dict:
     stmt = db.select(Booking).options(joinedload(Booking.agent)).where(Booking.user_id == user.id)
     if status:
