@@ -1,3 +1,4 @@
+import { AvailabilityStrip } from '@/features/bookings/components/availability-strip';
 import { BookingForm } from '@/features/bookings/components/booking-form';
 import { BookingSummary } from '@/features/bookings/components/booking-summary';
 import { MyBookings } from '@/features/bookings/components/my-bookings';
@@ -28,6 +29,7 @@ export function StudentDashboardRoute() {
       <div className="grid items-start gap-5 lg:grid-cols-[minmax(0,5fr)_minmax(0,6fr)]">
         <div className="space-y-5">
           <BookingForm />
+          <AvailabilityStrip />
           <QuotaCard />
         </div>
         <MyBookings />

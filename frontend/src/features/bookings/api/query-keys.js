@@ -8,6 +8,7 @@ export const studentKeys = {
   session: (id) => [...studentKeys.all, 'session', id],
   availability: (request) => [...studentKeys.all, 'availability', request],
   slots: (request) => [...studentKeys.all, 'slots', request],
+  capacity: () => [...studentKeys.all, 'capacity'],
   usage: () => [...studentKeys.all, 'usage'],
   extensionRequests: (params) => [...studentKeys.all, 'extension-requests', params],
 };
