@@ -176,7 +176,6 @@ class Config:
         # bookings, greedily beyond) before it gives up.
         self.PLACEMENT_POLICY = os.environ.get("PLACEMENT_POLICY", "best_fit").strip() or "best_fit"
         self.REPACK_ENABLED = env_bool("REPACK_ENABLED", True)
-        self.REPACK_ENABLED = env_bool("REPACK_ENABLED", True)
         self.REPACK_TIME_LIMIT_MS = env_int("REPACK_TIME_LIMIT_MS", 250)
         self.REPACK_EXACT_MAX = env_int("REPACK_EXACT_MAX", 40)
         # How long the slot finder may spend trying windows that need repacking.
