@@ -174,6 +174,8 @@ def serve(config: AgentConfig) -> None:
             self.cfg.set("graceful_timeout", 15)
             self.cfg.set("accesslog", "-")
             self.cfg.set("proc_name", "lab-agent")
+            # No control socket: gunicorn's default path is shared by every instance of the user.
+            self.cfg.set("control_socket_disable", True)
             if config.tls_cert:
                 self.cfg.set("certfile", config.tls_cert)
                 self.cfg.set("keyfile", config.tls_key)

@@ -27,9 +27,13 @@ from controller.utils.scheduler import start_scheduler
 limit_request_line = 8190
 limit_request_field_size = 8190
 limit_request_fields = 100
+# No control socket: gunicorn 27 opens one at a fixed per-user path
+# ($HOME/.gunicorn/gunicorn.ctl) by default, so every instance on a machine
+# would share it, and anything that can reach it can stop or reshape the server.
+control_socket_disable = True
 
 SETTINGS = {"limit_request_line": limit_request_line, "limit_request_field_size": limit_request_field_size,
-            "limit_request_fields": limit_request_fields}
+            "limit_request_fields": limit_request_fields, "control_socket_disable": control_socket_disable}
 
 
 def write_json_error(sock, status_int: int, reason: str, mesg: str) -> None:

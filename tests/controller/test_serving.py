@@ -58,16 +58,26 @@ def raw_request(port: int, request: bytes) -> tuple[str, dict, bytes]:
 def embedded(tmp_path_factory):
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+    home = tmp_path_factory.mktemp("home")
     env.update(INSTANCE_DIR=str(tmp_path_factory.mktemp("embedded")), PORT=str(port), HOST="127.0.0.1",
                SCHEDULER_ENABLED="false", LOCAL_AGENT="false", ADMIN_PASSWORD="admin-password-1",
-               PYTHONUNBUFFERED="1")
+               PYTHONUNBUFFERED="1", HOME=str(home), XDG_RUNTIME_DIR="")
     proc, lines = launch_controller(env)
-    yield port, lines
+    yield port, lines, home
     stop(proc)
 
 
+def test_the_embedded_default_opens_no_gunicorn_control_socket(embedded):
+    """gunicorn's control socket sits at one path per user ($HOME/.gunicorn):
+    every server of that user would share it, and whoever reaches it can stop
+    the server. None is opened."""
+    port, _, home = embedded
+    assert requests.get(f"http://127.0.0.1:{port}/api/health", timeout=10).status_code == 200
+    assert not (home / ".gunicorn").exists() or not any((home / ".gunicorn").iterdir())
+
+
 def test_the_embedded_default_runs_on_gunicorn_without_a_revealing_banner(embedded):
-    port, lines = embedded
+    port, lines, _ = embedded
     response = requests.get(f"http://127.0.0.1:{port}/api/health", timeout=10)
 
     assert response.status_code == 200
@@ -88,7 +98,7 @@ def test_the_embedded_default_runs_on_gunicorn_without_a_revealing_banner(embedd
 ], ids=["100k-query", "100kb-header", "2mb-query", "unknown-method", "bad-version"])
 def test_the_embedded_default_answers_oversized_and_malformed_requests_in_json(embedded, request_bytes, status,
                                                                                code):
-    port, _ = embedded
+    port, _, _ = embedded
     status_line, headers, body = raw_request(port, request_bytes)
 
     assert status_line.split(" ")[1] == str(status), (status_line, body[:300])
