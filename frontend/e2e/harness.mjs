@@ -70,7 +70,7 @@ export async function startController({ env = {} } = {}) {
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   mkdirSync(join(REPO, 'test-artifacts'), { recursive: true });
-  const log = createWriteStream(join(REPO, 'test-artifacts', 'e2e-controller.log'));
+  const log = createWriteStream(join(REPO, 'test-artifacts', `e2e-controller-${process.pid}.log`));
   const child = spawn(PYTHON, ['-m', 'controller.app'], {
     cwd: REPO,
     env: {
