@@ -240,24 +240,25 @@ def create_booking(user: User, *, start_time: datetime, end_time: datetime, cpu_
 
 
 def approve_by_policy(booking_id: int, policy_id: int) -> bool:
-    """Approve a pending booking as its policy's auto-approval: onto the node
-    the placement policy picks among the eligible ones, locked in id order
-    (as an admin's approval, but never moving other bookings). Returns
-    whether it was approved; when no node fits, the node locks time out, or
-    the booking is no longer pending, it is left as it is for an admin."""
+    """Approve a pending booking as its policy's auto-approval: placed as an
+    admin's automatic approval is (`automatic_placement`: the placement
+    policy's node, or room made by moving bookings that have not started,
+    every usable node locked in id order). Returns whether it was approved;
+    when no node has room, the node locks time out, or the booking is no
+    longer pending, it is left as it is for an admin."""
     try:
         with placement.capacity_transaction():
             booking = locked_booking(booking_id)
             if booking.status != workflow.BookingStatus.PENDING:
                 db.session.rollback()
                 return False
-            candidates = placement.lock_eligible_agents(booking.required_tags or [], booking.image)
-            placements = placement.place(candidates, Resources.of(booking), booking.start_time,
-                                         booking.end_time)
-            if not placements or not placements[0].fits:
+            target, plan, _ = automatic_placement(booking)
+            if target is None:
                 db.session.rollback()
                 return False
-            workflow.apply(booking, "auto_approve", Actor.POLICY, None, agent_id=placements[0].agent.id,
+            if plan is not None:
+                apply_moves(plan, f"#{booking.id} (auto-approved)", Actor.SCHEDULER, None)
+            workflow.apply(booking, "auto_approve", Actor.POLICY, None, agent_id=target.id,
                            approved_at=utcnow(), approved_by_policy_id=policy_id)
             db.session.commit()
     except (Busy, InvalidTransition):
@@ -453,6 +454,24 @@ def _no_room(message: str, plan: placement.Repacked | None, details: dict) -> Ca
     return CapacityExceeded(message, details)
 
 
+def automatic_placement(booking: Booking) -> tuple[Agent | None, placement.Repacked | None, int]:
+    """Where an approval without a named node puts `booking`, with every
+    usable node locked in id order: the placement policy's node
+    (`placement.place`) or, when none fits as things stand, the node that
+    repacking makes room on (`placement.repack_for`; its plan says which
+    bookings move). Returns (node or None, the repacking plan if one was
+    tried, how many nodes were checked)."""
+    usable = placement.lock_usable_agents()
+    tags = booking.required_tags or []
+    candidates = [a for a in usable if placement.eligible(a, tags, booking.image)]
+    need = Resources.of(booking)
+    placements = placement.place(candidates, need, booking.start_time, booking.end_time)
+    if placements and placements[0].fits:
+        return placements[0].agent, None, len(placements)
+    plan = placement.repack_for(candidates, usable, need, booking.start_time, booking.end_time)
+    return plan.agent, plan, len(placements)
+
+
 def approve(booking_id: int, admin: User, agent_id: int | None = None,
             notes: str | None = None) -> Booking:
     """Approve a pending booking onto a node, automatically or onto `agent_id`.
@@ -469,34 +488,28 @@ def approve(booking_id: int, admin: User, agent_id: int | None = None,
     with placement.capacity_transaction():
         booking = locked_booking(booking_id)
         workflow.check(booking, "approve", Actor.ADMIN)
-        need = Resources.of(booking)
         plan = None
         if agent_id is not None:
             if db.session.get(Agent, agent_id) is None:
                 raise NotFound("No such node.", {"agent_id": agent_id})
-            candidates = placement.lock_agents([agent_id])
-            node = candidates[0]
+            node = placement.lock_agents([agent_id])[0]
             if not placement.eligible(node):
                 raise Conflict(f"Node {node.name} is {node.status} and cannot take bookings.",
                                {"agent_id": agent_id})
             if not placement.has_image(node, booking.image):
                 raise Conflict(f"Node {node.name} does not have the image {booking.image}.",
                                {"agent_id": agent_id, "image": booking.image})
+            placements = placement.place([node], Resources.of(booking), booking.start_time, booking.end_time)
+            target = node if placements and placements[0].fits else None
+            checked = len(placements)
         else:
-            usable = placement.lock_usable_agents()
-            tags = booking.required_tags or []
-            candidates = [a for a in usable if placement.eligible(a, tags, booking.image)]
-        placements = placement.place(candidates, need, booking.start_time, booking.end_time)
-        target = placements[0].agent if placements and placements[0].fits else None
-        if target is None and agent_id is None:
-            plan = placement.repack_for(candidates, usable, need, booking.start_time, booking.end_time)
-            target = plan.agent
+            target, plan, checked = automatic_placement(booking)
         if target is None:
             raise _no_room(
                 "No node has room for this booking for its whole window."
                 if agent_id is None
                 else "That node has no room for this booking for its whole window.",
-                plan, {"nodes_checked": len(placements)},
+                plan, {"nodes_checked": checked},
             )
         if plan is not None:
             apply_moves(plan, f"#{booking.id}", Actor.ADMIN, admin.id)

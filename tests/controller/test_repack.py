@@ -9,8 +9,8 @@ from datetime import timedelta
 import pytest
 
 from controller.extensions import db
-from controller.models import AuditEvent, Booking, utcnow
-from controller.services import repack
+from controller.models import AuditEvent, Booking, Policy, utcnow
+from controller.services import bookings, repack
 from tests.controller.helpers import approve, assert_error
 
 HOUR = timedelta(hours=1)
@@ -197,3 +197,30 @@ def test_solver_plans_never_overbook_and_the_exact_one_finds_what_the_greedy_fin
     if greedy.node_of is not None:
         moves = sum(node_of != i.current for i in items if i.current is not None for node_of in [exact[i.key]])
         assert moves <= len(greedy.moves)
+
+
+def test_auto_approval_moves_an_unstarted_booking_to_make_room_like_an_admin(factory):
+    """A policy's auto-approval places as an admin's automatic approval does,
+    repacking included; the move is audited as made for the auto-approval."""
+    a, b, on_a, on_b, start = two_half_full_nodes(factory)
+    big = factory.booking(factory.user(), cpu_cores=8, start_time=start, end_time=start + 3 * HOUR)
+    policy = db.session.scalars(db.select(Policy)).first()
+    assert bookings.approve_by_policy(big.id, policy.id) is True
+    db.session.expire_all()
+    approved = db.session.get(Booking, big.id)
+    assert approved.status == "approved" and approved.approved_by_policy_id == policy.id
+    nodes = {db.session.get(Booking, x.id).agent_id for x in (on_a, on_b)}
+    assert len(nodes) == 1 and approved.agent_id not in nodes
+    (event,) = moved_events(on_a.id) + moved_events(on_b.id)
+    assert event.after["note"].endswith(f"to make room for #{big.id} (auto-approved)")
+    assert event.actor_id is None
+
+
+def test_auto_approval_leaves_the_booking_pending_when_repacking_finds_no_room(factory):
+    a, b, on_a, on_b, start = two_half_full_nodes(factory, pinned=True)
+    big = factory.booking(factory.user(), cpu_cores=8, start_time=start, end_time=start + 3 * HOUR)
+    policy = db.session.scalars(db.select(Policy)).first()
+    assert bookings.approve_by_policy(big.id, policy.id) is False
+    db.session.expire_all()
+    assert db.session.get(Booking, big.id).status == "pending"
+    assert moved_events(on_a.id) + moved_events(on_b.id) == []
