@@ -203,6 +203,8 @@ class Config:
         self.SCHEDULER_TICK_SECONDS = env_float("SCHEDULER_TICK_SECONDS", 1)
         self.HEALTH_CHECK_SECONDS = env_float("HEALTH_CHECK_SECONDS", 60)
         self.RECONCILE_SECONDS = env_float("RECONCILE_SECONDS", 60)
+        # How often pending bookings inside a policy's auto-approval bounds are tried again.
+        self.AUTO_APPROVE_RETRY_SECONDS = env_float("AUTO_APPROVE_RETRY_SECONDS", 60)
         self.WOL_CHECK_SECONDS = env_float("WOL_CHECK_SECONDS", 15)
         # Wake a sleeping node this long before its booking starts, and send
         # at most one packet per node per resend interval.

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from controller.extensions import db
 from controller.models import SchedulerJob, utcnow
-from controller.services import lifecycle, notifications
+from controller.services import bookings, lifecycle, notifications
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +34,8 @@ JOBS = (
     JobSpec("reconcile", "RECONCILE_SECONDS", lifecycle.reconcile),
     JobSpec("reminders", "REMINDER_CHECK_SECONDS", notifications.queue_reminders),
     JobSpec("mail", "MAIL_SEND_SECONDS", notifications.send_due),
+    # Pending bookings a policy approves by itself, tried again as room frees.
+    JobSpec("auto_approve", "AUTO_APPROVE_RETRY_SECONDS", bookings.retry_auto_approvals),
 )
 # These act on running containers; they never run at the same time.
 CONTAINER_JOBS = {"tick", "start_prepared", "reconcile"}

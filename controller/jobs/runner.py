@@ -158,7 +158,9 @@ class SchedulerService:
     def _lead(self) -> None:
         log.info("scheduler leader elected", extra={"holder": self.identity})
         self._heartbeat(new_leader=True)
-        scheduler = BackgroundScheduler(timezone="UTC", job_defaults={
+        # A thread per job: jobs waiting on the container guard each hold one.
+        scheduler = BackgroundScheduler(timezone="UTC", executors={
+            "default": {"type": "threadpool", "max_workers": len(JOBS) + 2}}, job_defaults={
             "coalesce": True, "max_instances": 1, "misfire_grace_time": 30})
         for job in JOBS:
             seconds = float(self.app.config[job.interval_setting])

@@ -266,6 +266,27 @@ def approve_by_policy(booking_id: int, policy_id: int) -> bool:
     return True
 
 
+def retry_auto_approvals(limit: int = 50) -> dict:
+    """Try again, oldest first, the pending bookings that have not started and
+    that their owner's policy would approve by itself: room may have freed
+    since they were made (a cancellation, an earlier end, a node back from
+    maintenance). Each goes through `approve_by_policy`, so nothing is placed
+    that does not fit. Nothing while the lab's auto-approval is off."""
+    if not policies.auto_approval_enabled():
+        return {}
+    waiting = db.session.scalars(
+        db.select(Booking).options(joinedload(Booking.user))
+        .where(Booking.status == workflow.BookingStatus.PENDING, Booking.start_time > utcnow())
+        .order_by(Booking.created_at, Booking.id).limit(limit)).all()
+    approved = 0
+    for booking in waiting:
+        policy = policies.policy_for(booking.user)
+        if policies.auto_approves(policy, booking) and approve_by_policy(booking.id, policy.id):
+            approved += 1
+    db.session.rollback()
+    return {"auto_approved": approved} if approved else {}
+
+
 def check_new_end(booking: Booking, new_end: datetime, now: datetime) -> None:
     """A later end for `booking` within the horizon, not running into the
     owner's next booking: ValidationFailed or Conflict otherwise. (The node's

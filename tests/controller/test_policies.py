@@ -13,7 +13,7 @@ import requests
 
 from controller.extensions import db
 from controller.models import AuditEvent, Booking, ExtensionRequest, Policy, utcnow
-from controller.services import lifecycle
+from controller.services import bookings, lifecycle
 from controller.services.policies import default_policy, week_of
 from tests.controller.conftest import bearer
 from tests.controller.helpers import assert_error, iso, start_now
@@ -261,6 +261,27 @@ def test_a_booking_no_node_has_room_for_stays_pending(client, factory, student, 
     start = next_week()
     factory.booking(factory.user(), start_in=start, cpu_cores=8, status="approved", agent_id=node.id)
     assert book(client, student, start_in=start).get_json()["status"] == "pending"
+
+
+def test_a_pending_booking_is_auto_approved_once_room_frees_and_not_while_the_switch_is_off(
+        client, factory, student, node, admin_headers):
+    auto_policy()
+    start = next_week()
+    blocker = factory.booking(factory.user(), start_in=start, cpu_cores=8, status="approved", agent_id=node.id)
+    waiting = book(client, student, start_in=start).get_json()
+    assert waiting["status"] == "pending"
+    assert bookings.retry_auto_approvals() == {}  # still no room
+    blocker.status = "cancelled"
+    db.session.commit()
+    client.put("/api/admin/auto-approval", headers=admin_headers, json={"enabled": False})
+    assert bookings.retry_auto_approvals() == {}  # the lab's switch is off
+    assert db.session.get(Booking, waiting["id"]).status == "pending"
+    client.put("/api/admin/auto-approval", headers=admin_headers, json={"enabled": True})
+    assert bookings.retry_auto_approvals() == {"auto_approved": 1}
+    db.session.expire_all()
+    approved = db.session.get(Booking, waiting["id"])
+    assert approved.status == "approved" and approved.agent_id == node.id
+    assert bookings.retry_auto_approvals() == {}  # nothing twice
 
 
 def test_admins_switch_auto_approval_off_for_the_whole_lab(client, student, node, admin_headers):
