@@ -89,7 +89,8 @@ function SessionAccess({ booking }) {
   const box =
     'mt-3 flex flex-wrap items-center gap-2 rounded-lg bg-emerald-50 px-3 py-2 text-sm ring-1 ring-emerald-200';
   if (isPending) return <p className={box}>Preparing your session link…</p>;
-  if (isError || !session || session.state !== 'running') {
+  const reachable = session?.http ? session.connect_url : session?.host && session?.port;
+  if (isError || !session || session.state !== 'running' || !reachable) {
     return <p className={box}>Your session is starting; its link appears here in a moment.</p>;
   }
   if (session.connect_url) {

@@ -106,6 +106,27 @@ describe('my bookings', () => {
     expect(await navigator.clipboard.readText()).toBe('pw-123');
   });
 
+  test('a running web session without its link yet says it is starting, never a blank address', async () => {
+    setup([booking(7, 'active')], {
+      'GET /student/bookings/7/session': {
+        booking_id: 7,
+        state: 'running',
+        image: 'JupyterLab',
+        http: true,
+        connect_url: null,
+        host: null,
+        port: null,
+        password: null,
+        starts_at: iso(Date.now() - HOUR),
+        ends_at: iso(Date.now() + HOUR),
+      },
+    });
+    expect(await screen.findByText(/its link appears here in a moment/)).toBeInTheDocument();
+    expect(within(card(7)).getByText(/its link appears here in a moment/)).toBeInTheDocument();
+    expect(document.body.textContent).not.toContain('null');
+    expect(screen.queryByRole('button', { name: /Copy address/ })).toBeNull();
+  });
+
   test('shows rejection and failure reasons', async () => {
     setup([
       booking(1, 'rejected', { rejection_reason: 'Lab closed for maintenance' }),
