@@ -130,6 +130,7 @@ def _register_routes(app: Flask) -> None:
             port=data["port"],
             command=tuple(data["command"]) if data["command"] else None,
             env=data["env"],
+            publish=data["publish"],
         )
         not_before = None if data["start_in"] is None else received + data["start_in"]
         container, created = _runtime().start(spec, prepare=data["prepare"], not_before=not_before)

@@ -82,6 +82,8 @@ class SessionSpec:
     port: int | None = None
     command: tuple[str, ...] | None = None
     env: Mapping[str, str] = field(default_factory=dict)
+    # Publish the port on the node even on the session network (not HTTP: no proxy carries it).
+    publish: bool = False
 
     @property
     def name(self) -> str:
@@ -96,18 +98,18 @@ class SessionSpec:
         return round(self.memory_gb * 2**30)
 
     def fingerprint(self) -> str:
-        canonical = json.dumps(
-            {
-                "image": self.image,
-                "nano_cpus": self.nano_cpus,
-                "memory_bytes": self.memory_bytes,
-                "gpu_count": self.gpu_count,
-                "port": self.port,
-                "command": list(self.command) if self.command is not None else None,
-                "env": dict(sorted(self.env.items())),
-            },
-            sort_keys=True,
-        )
+        fields = {
+            "image": self.image,
+            "nano_cpus": self.nano_cpus,
+            "memory_bytes": self.memory_bytes,
+            "gpu_count": self.gpu_count,
+            "port": self.port,
+            "command": list(self.command) if self.command is not None else None,
+            "env": dict(sorted(self.env.items())),
+        }
+        if self.publish:  # only when set: the fingerprints of earlier containers stay valid
+            fields["publish"] = True
+        canonical = json.dumps(fields, sort_keys=True)
         return hashlib.sha256(canonical.encode()).hexdigest()[:32]
 
 
@@ -387,7 +389,7 @@ class DockerRuntime:
                     self.gpu_assignments(summaries),
                     spec.gpu_count,
                 )
-                published = spec.port and not self.config.session_network
+                published = spec.port and (spec.publish or not self.config.session_network)
                 host_port = self._free_port(summaries, tried) if published else None
                 try:
                     container_id = self._create(spec, host_port, gpus)
@@ -494,7 +496,9 @@ class DockerRuntime:
             privileged=False,
             init=True,
             port_bindings=port_bindings,
-            network_mode=self.config.session_network,
+            # A published session (not HTTP) is reached on the node, so it stays off the
+            # session network (an internal network publishes nothing).
+            network_mode=None if spec.publish else self.config.session_network,
             device_requests=device_requests,
             log_config=_LOG_CONFIG,
             binds=None,

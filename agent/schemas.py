@@ -93,6 +93,9 @@ class StartContainerSchema(Schema):
         load_default=dict,
         validate=validate.Length(max=64),
     )
+    # Publish the session's port on the node (AGENT_PUBLISH_ADDRESS), off AGENT_SESSION_NETWORK
+    # if one is set: for a session that is not HTTP (SSH), which no proxy carries.
+    publish = fields.Boolean(load_default=False, truthy={True}, falsy={False})
     # Make the container ahead of the booking's start, paused; the start unpauses it.
     prepare = fields.Boolean(load_default=False, truthy={True}, falsy={False})
     # Seconds to hold a start before running it (a prepared session's start sent ahead).

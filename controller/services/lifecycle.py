@@ -102,7 +102,9 @@ def start_payload(booking: Booking) -> dict:
     """The body of the agent's `POST /start_container` for this booking."""
     return {"booking_id": booking.id, "image": booking.image, "cpu_cores": booking.cpu_cores,
             "memory_gb": booking.memory_gb, "gpu_count": booking.gpu_count,
-            "port": image_port(booking.image), "env": sessions.start_env(booking)}
+            "port": image_port(booking.image), "env": sessions.start_env(booking),
+            # A session that is not HTTP (SSH) is reached on the node, not through the proxy.
+            "publish": not sessions.image_spec(booking.image)["http"]}
 
 
 def _due_starts(now: datetime) -> list[Call]:

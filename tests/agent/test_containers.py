@@ -308,6 +308,38 @@ def test_on_a_session_network_nothing_is_published_and_the_proxy_reaches_it_by_n
         network.remove()
 
 
+def test_on_a_session_network_a_published_session_is_reached_on_the_node(docker_client, start_body):
+    """A session that is not HTTP (SSH) asks to be published: no proxy carries
+    it, so it keeps off the internal session network and its port is opened on
+    the publish address, as on a node without one."""
+    from agent.app import create_app
+
+    network = docker_client.networks.create(f"lab-test-sessions-{time.monotonic_ns()}", internal=True)
+    try:
+        client = create_app(make_config(session_network=network.name)).test_client()
+        body = start_body(publish=True)
+        response = start(client, body)
+        assert response.status_code == 201, response.json
+        data = response.json
+        assert data["host"] == "127.0.0.1" and data["port"] != 8080
+        attrs = docker_client.api.inspect_container(data["id"])
+        assert attrs["HostConfig"]["PortBindings"]["8080/tcp"][0]["HostIp"] == "127.0.0.1"
+        assert network.name not in attrs["NetworkSettings"]["Networks"]
+        page = None
+        for _ in range(50):
+            try:
+                page = requests.get(f"http://127.0.0.1:{data['port']}/", timeout=2).content
+                break
+            except requests.RequestException:
+                time.sleep(0.1)
+        assert page == INDEX_HTML
+        again = start(client, body)  # idempotent
+        assert again.status_code == 200 and again.json["id"] == data["id"]
+        assert stop(client, data["name"]).status_code == 200
+    finally:
+        network.remove()
+
+
 def test_health_reports_node_and_docker_facts(client, start_body):
     start(client, start_body(port=None, command=["/bin/sleep", "3600"]))
     response = client.get("/health", headers=AUTH)

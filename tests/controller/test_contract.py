@@ -67,6 +67,18 @@ def test_the_start_payload_has_exactly_the_fields_the_agent_reads(app):
     loaded = schema.load(payload)
     assert loaded["booking_id"] == "7" and loaded["port"] == 8888
     assert loaded["env"]["SESSION_TOKEN"] == "s3cret"
+    assert loaded["publish"] is False  # a web session goes through the proxy
+
+
+def test_a_session_that_is_not_http_asks_the_agent_to_publish_its_port(app):
+    app.config.update(SESSION_IMAGES=[{"name": "lab/ssh:latest", "port": 2222, "label": "SSH", "http": False,
+                                       "secret": "password"}])
+    booking = SimpleNamespace(id=8, image="lab/ssh:latest", cpu_cores=1, memory_gb=1.0, gpu_count=0,
+                              session_secret="pw")
+    loaded = agent_schemas.StartContainerSchema(max_cpu_cores=2, max_memory_gb=4).load(
+        lifecycle.start_payload(booking))
+    assert loaded["publish"] is True and loaded["port"] == 2222
+    assert loaded["env"]["SESSION_PASSWORD"] == "pw"
 
 
 def test_permanent_errors_agree():
