@@ -189,6 +189,10 @@ describe(`a JupyterLab session in Chromium (${MODE})`, { skip: lacking || false 
     const connect = card.getByRole('link', { name: 'Connect' });
     await connect.waitFor({ timeout: LEAD_MS + 60_000 });
     const connectedAfterStart = (Date.now() - booking.startMs) / 1000;
+    // Ending within 30 minutes: the banner warns at once, with no reload either.
+    await page
+      .getByText(new RegExp(`Your session #${booking.id} ends in`))
+      .waitFor({ timeout: 10_000 });
     await screenshot(page, `session-connect-${MODE}-desktop`);
     await page.setViewportSize(PHONE);
     await screenshot(page, `session-connect-${MODE}-phone`);

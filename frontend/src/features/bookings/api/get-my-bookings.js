@@ -1,4 +1,4 @@
-import { useEffect } from 'react';
+import { useEffect, useRef } from 'react';
 import { keepPreviousData, queryOptions, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api } from '@/lib/api-client';
 import { POLL_MS } from '@/lib/query-client';
@@ -38,10 +38,23 @@ export const myBookingsQuery = (params) =>
 export function useMyBookings(params) {
   const query = useQuery(myBookingsQuery(params));
   const queryClient = useQueryClient();
-  // When a booking changes status on its own (started, ended), the counts follow.
+  // When a booking changes status on its own (started, ended), what shows it elsewhere
+  // follows at once: the counts, the quota, and the other lists (e.g. the ending banner's).
+  const loaded = query.data !== undefined;
   const statuses = (query.data?.items || []).map((b) => `${b.id}:${b.status}`).join(',');
+  const seen = useRef(undefined);
+  const key = JSON.stringify(studentKeys.bookings(params));
   useEffect(() => {
-    if (statuses) queryClient.invalidateQueries({ queryKey: studentKeys.profile() });
-  }, [statuses, queryClient]);
+    if (!loaded) return;
+    const changed = seen.current !== undefined && seen.current !== statuses;
+    seen.current = statuses;
+    if (!changed) return;
+    queryClient.invalidateQueries({ queryKey: studentKeys.profile() });
+    queryClient.invalidateQueries({ queryKey: studentKeys.usage() });
+    queryClient.invalidateQueries({
+      queryKey: studentKeys.bookingLists(),
+      predicate: (other) => JSON.stringify(other.queryKey) !== key,
+    });
+  }, [loaded, statuses, key, queryClient]);
   return query;
 }
