@@ -60,6 +60,23 @@ async function waitForHealth(base, child, timeoutMs = 60_000) {
   throw new Error('controller did not become healthy in time');
 }
 
+/** A JSON client of the API at `base` that throws on any answer but 2xx. */
+export function apiClient(base) {
+  return async (method, path, { token, body } = {}) => {
+    const res = await fetch(`${base}/api${path}`, {
+      method,
+      headers: {
+        'Content-Type': 'application/json',
+        ...(token ? { Authorization: `Bearer ${token}` } : {}),
+      },
+      body: body ? JSON.stringify(body) : undefined,
+    });
+    const data = await res.json().catch(() => null);
+    if (!res.ok) throw new Error(`${method} ${path} → ${res.status} ${JSON.stringify(data)}`);
+    return data;
+  };
+}
+
 /** Start the controller; returns {base, stop, api}. `env` overrides the
  * defaults (e.g. the embedded default's local agent and scheduler). */
 export async function startController({ env = {} } = {}) {
@@ -114,19 +131,7 @@ export async function startController({ env = {} } = {}) {
     throw error;
   }
 
-  const api = async (method, path, { token, body } = {}) => {
-    const res = await fetch(`${base}/api${path}`, {
-      method,
-      headers: {
-        'Content-Type': 'application/json',
-        ...(token ? { Authorization: `Bearer ${token}` } : {}),
-      },
-      body: body ? JSON.stringify(body) : undefined,
-    });
-    const data = await res.json().catch(() => null);
-    if (!res.ok) throw new Error(`${method} ${path} → ${res.status} ${JSON.stringify(data)}`);
-    return data;
-  };
+  const api = apiClient(base);
   return { base, stop, api };
 }
 

@@ -16,6 +16,7 @@ import { execFileSync } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import {
   ADMIN,
+  apiClient,
   freePort,
   missingPrerequisite,
   openBrowser,
@@ -105,19 +106,7 @@ describe(`a JupyterLab session in Chromium (${MODE})`, { skip: lacking || false 
   before(async () => {
     if (STACK_BASE) {
       base = STACK_BASE;
-      api = async (method, path, { token, body } = {}) => {
-        const res = await fetch(`${base}/api${path}`, {
-          method,
-          headers: {
-            'Content-Type': 'application/json',
-            ...(token ? { Authorization: `Bearer ${token}` } : {}),
-          },
-          body: body ? JSON.stringify(body) : undefined,
-        });
-        const data = await res.json().catch(() => null);
-        if (!res.ok) throw new Error(`${method} ${path} → ${res.status} ${JSON.stringify(data)}`);
-        return data;
-      };
+      api = apiClient(base);
     } else {
       controller = await startController({
         env: {
