@@ -44,13 +44,13 @@ from flask_jwt_extended import create_access_token  # noqa: E402
 from flask_migrate import upgrade  # noqa: E402
 
 from bench.common import percentile  # noqa: E402
+from bench.seed import scratch_database  # noqa: E402
 from controller import create_app  # noqa: E402
 from controller.extensions import db  # noqa: E402
 from controller.models import Agent, User  # noqa: E402
 from controller.services import repack  # noqa: E402
 from controller.services.accounts import hash_password  # noqa: E402
 
-PG = "postgresql://postgres@127.0.0.1:5432"
 NODES = (  # name, cores, memory GB, GPUs
     ("cpu16-a", 16, 64, 0), ("cpu16-b", 16, 64, 0),
     ("gpu32-a", 32, 128, 2), ("gpu32-b", 32, 128, 2),
@@ -295,12 +295,7 @@ def main() -> int:
                         help="also replay 'approve whenever it fits' with exact re-placement offline (slow)")
     args = parser.parse_args()
 
-    name = f"replay_{uuid.uuid4().hex[:8]}"
-    admin = psycopg2.connect(f"{PG}/postgres")
-    admin.autocommit = True
-    admin.cursor().execute(f'CREATE DATABASE "{name}"')
-    database_url = f"{PG}/{name}"
-    try:
+    with scratch_database("replay") as database_url:
         app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url, "SCHEDULER_ENABLED": False,
                           "RATELIMIT_ENABLED": False, "LOG_LEVEL": "WARNING", "LOG_JSON": False,
                           "JWT_SECRET_KEY": "replay-" + "x" * 40,
@@ -312,9 +307,6 @@ def main() -> int:
         with app.app_context():
             db.session.remove()
             db.engine.dispose()
-    finally:
-        admin.cursor().execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
     return 0
 
 

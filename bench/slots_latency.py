@@ -21,7 +21,6 @@ import argparse
 import random
 import sys
 import time
-import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -36,11 +35,11 @@ from flask_jwt_extended import create_access_token  # noqa: E402
 from flask_migrate import upgrade  # noqa: E402
 
 from bench.common import percentile  # noqa: E402
+from bench.seed import scratch_database  # noqa: E402
 from controller import create_app  # noqa: E402
 from controller.extensions import db  # noqa: E402
 from controller.models import Agent, User  # noqa: E402
 
-PG = "postgresql://postgres@127.0.0.1:5432"
 IMAGE = "jupyter/base-notebook:latest"
 NODES, CORES, MEMORY = 12, 32, 128
 
@@ -98,12 +97,7 @@ def main() -> int:
     parser.add_argument("--bookings", type=int, default=10_000)
     parser.add_argument("--queries", type=int, default=40)
     args = parser.parse_args()
-    name = f"slots_{uuid.uuid4().hex[:8]}"
-    admin = psycopg2.connect(f"{PG}/postgres")
-    admin.autocommit = True
-    admin.cursor().execute(f'CREATE DATABASE "{name}"')
-    database_url = f"{PG}/{name}"
-    try:
+    with scratch_database("slots") as database_url:
         app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url, "SCHEDULER_ENABLED": False,
                           "RATELIMIT_ENABLED": False, "LOG_LEVEL": "WARNING", "LOG_JSON": False,
                           "JWT_SECRET_KEY": "slots-" + "x" * 40, "SESSION_IMAGES": [{"name": IMAGE, "port": 8888}]})
@@ -135,9 +129,6 @@ def main() -> int:
         with app.app_context():
             db.session.remove()
             db.engine.dispose()
-    finally:
-        admin.cursor().execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
     return 0
 
 
