@@ -9,6 +9,7 @@ must keep (`limits`) are the same figures the booking form is given.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
@@ -175,11 +176,20 @@ def _insert_unless_overlapping(values: dict) -> Booking | None:
     caller holds the user's row lock, so the statement, which starts after
     the lock is granted, sees every booking of theirs committed before it.
     Returns the new booking (all its columns read back), or None."""
+    return db.session.scalars(_insert_statement(tuple(values)), values).first()
+
+
+@functools.cache
+def _insert_statement(names: tuple[str, ...]):
+    """`_insert_unless_overlapping`'s statement for these columns, with a
+    bound parameter per column: built once, so its cache key is too."""
     columns = Booking.__table__.c
-    clash = _student_overlaps(values["user_id"], values["start_time"], values["end_time"]).exists()
-    row = db.select(*(db.literal(value, columns[name].type) for name, value in values.items())).where(~clash)
-    stmt = db.insert(Booking).from_select(list(values), row).returning(Booking)
-    return db.session.scalars(stmt).first()
+    params = {name: db.bindparam(name, type_=columns[name].type) for name in names}
+    clash = _student_overlaps(params["user_id"], params["start_time"], params["end_time"]).exists()
+    row = db.select(*params.values()).where(~clash)
+    table = Booking.__table__
+    insert = db.insert(table).from_select(list(names), row).returning(*table.c)
+    return db.select(Booking).from_statement(insert)  # the row read back as a Booking
 
 
 def lock_user(user_id: int) -> None:
