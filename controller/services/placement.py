@@ -307,9 +307,12 @@ def node_sizes() -> list:
     health (what `Resources.of` and `has_image` read), in one query and
     without building Agent objects: booking creation reads them on every
     request, for `node_maxima` and `nodes_big_enough` both."""
-    return list(db.session.execute(db.select(
-        Agent.id, Agent.name, Agent.cpu_cores, Agent.memory_gb, Agent.gpu_count, Agent.tags,
-        Agent.last_health)))
+    return list(db.session.execute(_NODE_SIZES))
+
+
+# Built once, so its cache key is computed once (`node_sizes` runs per booking request).
+_NODE_SIZES = db.select(Agent.id, Agent.name, Agent.cpu_cores, Agent.memory_gb, Agent.gpu_count, Agent.tags,
+                        Agent.last_health)
 
 
 def nodes_big_enough(need: Resources, required_tags: Iterable[str] = (), nodes: list | None = None) -> list:

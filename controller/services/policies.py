@@ -23,6 +23,7 @@ do not.
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -81,12 +82,19 @@ def locked_policy(user: User) -> Policy:
     """Lock the user's row for the rest of the transaction (as
     `bookings.lock_user` does) and return their policy (as `policy_for`),
     read in the same statement: a booking request needs both, one round trip."""
-    theirs = or_(Policy.id == User.policy_id, and_(User.policy_id.is_(None), Policy.is_default))
-    stmt = db.select(User.id, Policy).select_from(User).outerjoin(Policy, theirs).where(User.id == user.id)
-    if db.engine.dialect.name == "postgresql":
-        stmt = stmt.with_for_update(of=User)
-    row = db.session.execute(stmt).first()
+    stmt = _locked_policy_statement(db.engine.dialect.name == "postgresql")
+    row = db.session.execute(stmt, {"user_id": user.id}).first()
     return row[1] if row is not None and row[1] is not None else default_policy()
+
+
+@functools.cache
+def _locked_policy_statement(lock: bool):
+    """`locked_policy`'s statement, the user's id a bound parameter: built
+    once (it runs on every booking request), so its cache key is too."""
+    theirs = or_(Policy.id == User.policy_id, and_(User.policy_id.is_(None), Policy.is_default))
+    stmt = (db.select(User.id, Policy).select_from(User).outerjoin(Policy, theirs)
+            .where(User.id == db.bindparam("user_id")))
+    return stmt.with_for_update(of=User) if lock else stmt
 
 
 # --- weeks and usage -----------------------------------------------------

@@ -192,8 +192,10 @@ def apply(booking: Booking, name: str, by: Actor, actor_id: int | None, note: st
 
 def create(booking: Booking, actor_id: int) -> Booking:
     """A new booking enters the workflow as pending, with its audit row.
-    The caller has added and flushed it."""
-    booking.status = BookingStatus.PENDING.value
+    The caller has added and flushed it (or inserted it, pending by default:
+    then nothing is left to flush)."""
+    if booking.status != BookingStatus.PENDING.value:
+        booking.status = BookingStatus.PENDING.value
     audit.record("booking", booking.id, "created", actor_id, None, _snapshot(booking, {}))
     return booking
 
