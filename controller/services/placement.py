@@ -34,6 +34,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from itertools import islice
+from typing import NamedTuple
 
 from flask import current_app
 from sqlalchemy import DateTime, func, literal, text, type_coerce
@@ -306,13 +307,28 @@ def node_sizes() -> list:
     """Every registered node as a row with its id, name, size, tags and last
     health (what `Resources.of` and `has_image` read), in one query and
     without building Agent objects: booking creation reads them on every
-    request, for `node_maxima` and `nodes_big_enough` both."""
+    request, for `node_maxima` and `nodes_big_enough` both. On Postgres the
+    rows come as one JSON array, decoded in one call rather than two JSON
+    values (tags, health) per node."""
+    if _is_postgres():
+        return [NodeSize(*node) for node in db.session.scalar(_NODE_SIZES_JSON) or []]
     return list(db.session.execute(_NODE_SIZES))
 
 
-# Built once, so its cache key is computed once (`node_sizes` runs per booking request).
-_NODE_SIZES = db.select(Agent.id, Agent.name, Agent.cpu_cores, Agent.memory_gb, Agent.gpu_count, Agent.tags,
-                        Agent.last_health)
+class NodeSize(NamedTuple):
+    id: int
+    name: str
+    cpu_cores: int
+    memory_gb: float
+    gpu_count: int
+    tags: list
+    last_health: dict | None
+
+
+# Built once, so their cache keys are computed once (`node_sizes` runs per booking request).
+_NODE_COLUMNS = [getattr(Agent, name) for name in NodeSize._fields]
+_NODE_SIZES = db.select(*_NODE_COLUMNS)
+_NODE_SIZES_JSON = db.select(func.json_agg(func.json_build_array(*_NODE_COLUMNS)))
 
 
 def nodes_big_enough(need: Resources, required_tags: Iterable[str] = (), nodes: list | None = None) -> list:
