@@ -62,7 +62,7 @@ def slots(args):
 
 @blp.route("/book", methods=["POST"])
 @login_required
-@blp.arguments(BookingCreateSchema)
+@blp.arguments(BookingCreateSchema())  # an instance: webargs builds a schema per request from a class
 @blp.response(201, StudentBookingSchema)
 def book(args):
     """Ask for resources for a time window; an admin approves it onto a node."""
