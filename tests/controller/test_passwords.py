@@ -185,7 +185,7 @@ def test_login_failures_are_limited_per_username_from_any_address(app, client, s
 
 def test_a_class_behind_one_address_logs_in_while_one_student_keeps_failing(app, client, factory, student):
     app.config["LOGIN_RATE_LIMIT"] = "3 per minute"
-    nat = "10.0.0.1"
+    nat = "127.0.0.21"
     assert [login(client, student.username, "wrong-pass", ip=nat).status_code for _ in range(5)] == [
         401, 401, 401, 429, 429]
     classmates = [factory.user() for _ in range(12)]
@@ -193,15 +193,15 @@ def test_a_class_behind_one_address_logs_in_while_one_student_keeps_failing(app,
     # Right passwords do not count against the limit.
     assert {login(client, classmates[0].username, PASSWORD, ip=nat).status_code for _ in range(6)} == {200}
     # The failing student is limited from that address only.
-    assert login(client, student.username, PASSWORD, ip="10.0.0.2").status_code == 200
+    assert login(client, student.username, PASSWORD, ip="127.0.0.22").status_code == 200
 
 
 def test_all_attempts_from_one_address_meet_a_generous_ceiling(app, client, factory):
     app.config["LOGIN_IP_RATE_LIMIT"] = "4 per minute"
     users = [factory.user() for _ in range(5)]
-    statuses = [login(client, u.username, PASSWORD, ip="10.0.0.7").status_code for u in users]
+    statuses = [login(client, u.username, PASSWORD, ip="127.0.0.27").status_code for u in users]
     assert statuses == [200, 200, 200, 200, 429]
-    assert login(client, users[4].username, PASSWORD, ip="10.0.0.8").status_code == 200
+    assert login(client, users[4].username, PASSWORD, ip="127.0.0.28").status_code == 200
 
 
 def test_a_password_change_also_ends_the_session_proxy_cookie(app, client, student):
