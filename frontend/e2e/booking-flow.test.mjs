@@ -7,6 +7,7 @@ import {
   missingPrerequisite,
   openBrowser,
   screenshot,
+  signIn,
   startController,
 } from './harness.mjs';
 
@@ -169,10 +170,7 @@ describe('booking flow in Chromium', { skip: missing ? missing : false }, () => 
 
   test('an admin signs in, lands on /admin and approves onto a chosen node', async () => {
     const { page } = admin;
-    await page.goto(url('/login'));
-    await page.getByLabel('Username').fill(ADMIN.username);
-    await page.getByLabel('Password', { exact: true }).fill(ADMIN.password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await signIn(page, controller.base, ADMIN);
     await page.waitForURL(url('/admin'));
     await page.getByText('Waiting for approval').waitFor();
     await page

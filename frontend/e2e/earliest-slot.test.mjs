@@ -8,6 +8,7 @@ import {
   missingPrerequisite,
   openBrowser,
   screenshot,
+  signIn,
   startController,
 } from './harness.mjs';
 
@@ -44,11 +45,8 @@ describe('earliest slot in Chromium', { skip: missing ? missing : false }, () =>
   const url = (path) => `${controller.base}${path}`;
   const student = { username: `slotter_${Date.now() % 100000}`, password: 'correct-horse-9' };
 
-  const signIn = async (page) => {
-    await page.goto(url('/login'));
-    await page.getByLabel('Username').fill(student.username);
-    await page.getByLabel('Password', { exact: true }).fill(student.password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+  const signInStudent = async (page) => {
+    await signIn(page, controller.base, student);
     await page.waitForURL(url('/'));
   };
 
@@ -113,7 +111,7 @@ describe('earliest slot in Chromium', { skip: missing ? missing : false }, () =>
     const b = await openBrowser({ viewport: { width: 1280, height: 900 }, timezoneId: TZ });
     browsers.push(b);
     const { page } = b;
-    await signIn(page);
+    await signInStudent(page);
     await chooseFullWindow(page);
     await screenshot(page, 'earliest-slot-desktop');
     const nearest = page.getByText('Nearest that fit:').locator('..');
@@ -154,7 +152,7 @@ describe('earliest slot in Chromium', { skip: missing ? missing : false }, () =>
   test('the offer fits a 390 px phone', async () => {
     const b = await openBrowser({ viewport: { width: 390, height: 844 }, timezoneId: TZ });
     browsers.push(b);
-    await signIn(b.page);
+    await signInStudent(b.page);
     await chooseFullWindow(b.page);
     const overflow = await b.page.evaluate(
       () => document.documentElement.scrollWidth - window.innerWidth,

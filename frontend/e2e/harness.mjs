@@ -60,6 +60,14 @@ async function waitForHealth(base, child, timeoutMs = 60_000) {
   throw new Error('controller did not become healthy in time');
 }
 
+/** Sign in through the login page at `base` (the caller waits for where it lands). */
+export async function signIn(page, base, { username, password }) {
+  await page.goto(`${base}/login`);
+  await page.getByLabel('Username').fill(username);
+  await page.getByLabel('Password', { exact: true }).fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+}
+
 /** A JSON client of the API at `base` that throws on any answer but 2xx. */
 export function apiClient(base) {
   return async (method, path, { token, body } = {}) => {

@@ -9,6 +9,7 @@ import {
   missingPrerequisite,
   openBrowser,
   screenshot,
+  signIn,
   startController,
 } from './harness.mjs';
 
@@ -30,12 +31,7 @@ describe('policies in Chromium', { skip: missing ? missing : false }, () => {
   let adminToken;
   const url = (path) => `${controller.base}${path}`;
 
-  const signIn = async (page, { username, password }) => {
-    await page.goto(url('/login'));
-    await page.getByLabel('Username').fill(username);
-    await page.getByLabel('Password', { exact: true }).fill(password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-  };
+  const signInAs = (page, who) => signIn(page, controller.base, who);
 
   before(async () => {
     controller = await startController();
@@ -63,7 +59,7 @@ describe('policies in Chromium', { skip: missing ? missing : false }, () => {
 
   test('an admin lets the default policy approve bookings of up to 4 cores and 4 hours', async () => {
     const { page } = admin;
-    await signIn(page, ADMIN);
+    await signInAs(page, ADMIN);
     await page.waitForURL(url('/admin'));
     await page.getByRole('link', { name: 'Policies' }).first().click();
     const form = page.getByRole('form', { name: 'Edit policy default' });
@@ -82,7 +78,7 @@ describe('policies in Chromium', { skip: missing ? missing : false }, () => {
 
   test('a small booking is approved at once, with no admin click', async () => {
     const { page } = student;
-    await signIn(page, STUDENT);
+    await signInAs(page, STUDENT);
     await page.waitForURL(url('/'));
     const quota = page.getByRole('region', { name: 'Your quota' });
     await quota.getByText(/approved at once when a node has room/).waitFor();

@@ -21,6 +21,7 @@ import {
   missingPrerequisite,
   openBrowser,
   screenshot,
+  signIn,
   startController,
 } from './harness.mjs';
 
@@ -167,10 +168,7 @@ describe(`a JupyterLab session in Chromium (${MODE})`, { skip: lacking || false 
 
   test('at the start the owner clicks Connect and a Python kernel in JupyterLab answers 6*7', async () => {
     const { page, context } = owner;
-    await page.goto(`${base}/login`);
-    await page.getByLabel('Username').fill(students[0].username);
-    await page.getByLabel('Password', { exact: true }).fill(students[0].password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await signIn(page, base, students[0]);
     await page.waitForURL(`${base}/`);
     const card = page.getByRole('listitem', { name: new RegExp(`Booking ${booking.id}\\b`) });
     await card.getByText(/starts in|starting now/).waitFor();
@@ -214,10 +212,7 @@ describe(`a JupyterLab session in Chromium (${MODE})`, { skip: lacking || false 
   test('another student is refused with a clear page, and so is the anonymous browser', async () => {
     const sessionUrl = `${base}/sessions/${booking.id}/`;
     const { page } = other;
-    await page.goto(`${base}/login`);
-    await page.getByLabel('Username').fill(students[1].username);
-    await page.getByLabel('Password', { exact: true }).fill(students[1].password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await signIn(page, base, students[1]);
     await page.waitForURL(`${base}/`);
     const refused = await page.goto(sessionUrl);
     assert.equal(refused.status(), 403);
