@@ -116,6 +116,16 @@ class AgentStatus(enum.StrEnum):
     MAINTENANCE = "maintenance"
 
 
+class ExtensionStatus(enum.StrEnum):
+    """What became of a request for more time (services/extension_requests.py)."""
+
+    PENDING = "pending"  # waiting for an admin
+    GRANTED = "granted"  # at once, within the owner's policy
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    LAPSED = "lapsed"  # its booking ended (or was cancelled) before an admin decided
+
+
 def enum_values(enum_cls) -> list[str]:
     return [member.value for member in enum_cls]
 
@@ -233,6 +243,12 @@ class Booking(TimestampMixin, db.Model):
     agent: Mapped[Agent | None] = relationship(back_populates="bookings")
     approved_by: Mapped[User | None] = relationship(foreign_keys=[approved_by_id])
     approved_by_policy: Mapped[Policy | None] = relationship(foreign_keys=[approved_by_policy_id])
+    # The owner's request for more time waiting for an admin, if any (at most
+    # one: uq_extension_requests_one_pending). Lists load it for their page in
+    # one query (selectinload); the workflow reads it for the student's extend.
+    pending_extension: Mapped[ExtensionRequest | None] = relationship(
+        primaryjoin="and_(ExtensionRequest.booking_id == Booking.id, ExtensionRequest.status == 'pending')",
+        viewonly=True, uselist=False)
 
     __table_args__ = (
         CheckConstraint("end_time > start_time", name="ck_bookings_window"),
@@ -304,8 +320,7 @@ class ExtensionRequest(TimestampMixin, db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False)
     previous_end: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
     requested_end: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
-    # pending, granted (at once, within the policy), approved, rejected
-    status: Mapped[str] = mapped_column(String(16), nullable=False, default="pending")
+    status: Mapped[str] = mapped_column(String(16), nullable=False, default="pending")  # ExtensionStatus
     reason: Mapped[str | None] = mapped_column(Text)  # the student's
     review_reason: Mapped[str | None] = mapped_column(Text)  # why it waits for an admin
     decision_reason: Mapped[str | None] = mapped_column(Text)  # the admin's
@@ -317,7 +332,7 @@ class ExtensionRequest(TimestampMixin, db.Model):
     decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])
 
     __table_args__ = (
-        CheckConstraint("status IN ('pending', 'granted', 'approved', 'rejected')",
+        CheckConstraint("status IN ('pending', 'granted', 'approved', 'rejected', 'lapsed')",
                         name="ck_extension_requests_status"),
         # At most one pending request per booking, whoever races.
         Index("uq_extension_requests_one_pending", "booking_id", unique=True,

@@ -21,7 +21,7 @@ from marshmallow import (
     validates_schema,
 )
 
-from controller.models import AgentStatus, enum_values, utcnow
+from controller.models import AgentStatus, ExtensionStatus, enum_values, utcnow
 from controller.services import notifications, placement, workflow
 from controller.services.agent_client import MAX_GPU_COUNT, MIN_MEMORY_GB
 from controller.services.workflow import STATUSES, Actor
@@ -224,6 +224,18 @@ class StudentBookingQuerySchema(PageArgsSchema):
     status = fields.String(load_default=None, validate=validate.OneOf(STATUSES))
 
 
+class PendingExtensionSchema(Schema):
+    """A request for more time that waits for an admin, as its booking shows it."""
+
+    id = fields.Integer()
+    minutes = fields.Function(lambda r: round((r.requested_end - r.previous_end).total_seconds() / 60))
+    requested_end = fields.DateTime()
+    requested_at = fields.DateTime(attribute="created_at")
+
+
+PENDING_EXTENSION = PendingExtensionSchema()
+
+
 class StudentBookingSchema(Schema):
     """A booking as its owner sees it, with the moves the owner may make now."""
 
@@ -258,8 +270,23 @@ class StudentBookingSchema(Schema):
         "description": "What the caller may do with this booking now (e.g. approve, reject,"
                        " extend, cancel); the web UI draws its buttons from this."})
 
+    pending_extension = fields.Method("get_pending_extension", metadata={
+        "type": "object", "nullable": True,
+        "properties": {"id": {"type": "integer"}, "minutes": {"type": "integer"},
+                       "requested_end": {"type": "string", "format": "date-time"},
+                       "requested_at": {"type": "string", "format": "date-time"}},
+        "description": "The owner's request for more time waiting for an admin (minutes asked, when),"
+                       " or null; while there is one, `actions` has no `extend` for the owner."})
+
     def get_actions(self, booking) -> list[str]:
         return workflow.actions_for(booking, self.actor)
+
+    def get_pending_extension(self, booking) -> dict | None:
+        # Only a booking holding its place can have one (it lapses when the
+        # booking leaves): a new pending booking is dumped without a query.
+        if booking.status not in workflow.HOLDING_STATUSES or booking.pending_extension is None:
+            return None
+        return PENDING_EXTENSION.dump(booking.pending_extension)
 
 
 class AdminBookingSchema(StudentBookingSchema):
@@ -499,7 +526,7 @@ class ExtensionRequestCreateSchema(ExtendSchema):
 
 class ExtensionQuerySchema(PageArgsSchema):
     status = fields.String(load_default="pending", allow_none=True,
-                           validate=validate.OneOf(["pending", "granted", "approved", "rejected"]))
+                           validate=validate.OneOf(enum_values(ExtensionStatus)))
 
 
 class ExtensionApproveSchema(Schema):
@@ -511,7 +538,7 @@ class ExtensionRequestSchema(Schema):
 
     id = fields.Integer()
     booking_id = fields.Integer()
-    status = fields.String(metadata={"enum": ["pending", "granted", "approved", "rejected"]})
+    status = fields.String(metadata={"enum": enum_values(ExtensionStatus)})
     previous_end = fields.DateTime()
     requested_end = fields.DateTime()
     reason = fields.String(allow_none=True)

@@ -3,7 +3,7 @@ transaction. Each row is also offered to `notifications.audited`, which
 queues the mail (if any) its subject hears about in the same transaction."""
 
 from controller.extensions import db
-from controller.models import AuditEvent, Booking
+from controller.models import AuditEvent, Booking, ExtensionRequest
 from controller.services import notifications
 
 
@@ -14,6 +14,12 @@ def booking_snapshot(booking: Booking) -> dict:
         "start_time": booking.start_time.isoformat() if booking.start_time else None,
         "end_time": booking.end_time.isoformat() if booking.end_time else None,
     }
+
+
+def extension_request_snapshot(request: ExtensionRequest) -> dict:
+    return {"booking_id": request.booking_id, "status": request.status,
+            "previous_end": request.previous_end.isoformat(),
+            "requested_end": request.requested_end.isoformat()}
 
 
 # Built once: a statement object memoises its cache key, so reusing it

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import func
 from sqlalchemy.orm import contains_eager, joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from controller.config import session_image
 from controller.errors import (
@@ -29,11 +30,11 @@ from controller.errors import (
     ValidationFailed,
 )
 from controller.extensions import db
-from controller.models import Agent, Booking, User, utcnow
+from controller.models import Agent, Booking, ExtensionRequest, ExtensionStatus, User, utcnow
 from controller.services import agent_client, placement, policies, stats, workflow
 from controller.services.placement import Resources, gb_to_mib
 from controller.services.queries import commit_keeping_state, get_or_404, paginate, text_search
-from controller.services.workflow import OPEN_STATUSES, Actor
+from controller.services.workflow import HOLDING_STATUSES, OPEN_STATUSES, Actor
 
 # --- the limits a request must keep --------------------------------------
 
@@ -374,7 +375,23 @@ def student_bookings(user: User, status: str | None, page: int, per_page: int) -
     stmt = db.select(Booking).options(joinedload(Booking.agent)).where(Booking.user_id == user.id)
     if status:
         stmt = stmt.where(Booking.status == status)
-    return paginate(stmt.order_by(Booking.start_time.desc(), Booking.id.desc()), page, per_page)
+    result = paginate(stmt.order_by(Booking.start_time.desc(), Booking.id.desc()), page, per_page)
+    load_pending_extensions(result["items"])
+    return result
+
+
+def load_pending_extensions(page: Iterable[Booking]) -> None:
+    """Give the bookings of a page their `pending_extension` (what their
+    `actions` and their view read) from one query for the page. Only a
+    booking that holds its place can have one. (A selectinload of the
+    relationship would join bookings again, by primary key, for nothing.)"""
+    holding = {b.id: b for b in page if b.status in HOLDING_STATUSES}
+    if not holding:
+        return
+    waiting = {r.booking_id: r for r in db.session.scalars(db.select(ExtensionRequest).where(
+        ExtensionRequest.booking_id.in_(holding), ExtensionRequest.status == ExtensionStatus.PENDING.value))}
+    for booking_id, booking in holding.items():
+        set_committed_value(booking, "pending_extension", waiting.get(booking_id))
 
 
 def student_booking(user: User, booking_id: int) -> Booking:
@@ -462,11 +479,14 @@ def admin_bookings(*, status: list[str] | None = None, user_id: int | None = Non
     if len(conditions) == (1 if status else 0):
         # Filtered by status at most: the kept totals answer without counting.
         total = sum(stats.booking_counts(status or workflow.STATUSES).values())
-        return paginate(stmt, page, per_page, total=total)
-    count = db.select(func.count(Booking.id)).where(*conditions)
-    if q:
-        count = count.join(User, Booking.user_id == User.id)
-    return paginate(stmt, page, per_page, count=count)
+        result = paginate(stmt, page, per_page, total=total)
+    else:
+        count = db.select(func.count(Booking.id)).where(*conditions)
+        if q:
+            count = count.join(User, Booking.user_id == User.id)
+        result = paginate(stmt, page, per_page, count=count)
+    load_pending_extensions(result["items"])
+    return result
 
 
 def apply_moves(plan: placement.Repacked, for_what: str, by: Actor, actor_id: int | None) -> None:

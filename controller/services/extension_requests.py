@@ -6,8 +6,11 @@ allows the longer booking (`policies.check_extension`) and the booking's
 node has room for the added time (`placement.fits`). Otherwise it waits,
 with the reason, in the admins' queue as an extension request (not a new
 booking) until an admin approves it (the admin's extend, which may repack)
-or rejects it. A booking has at most one pending request: a second is a
-409, and a unique index holds that against racing requests too.
+or rejects it, or until it lapses because the booking stopped holding its
+place first (cancelled, completed, failed: the workflow's move does that).
+A booking has at most one pending request (`Booking.pending_extension`):
+a second is a 409, and a unique index holds that against racing requests
+too; meanwhile the booking's `actions` offer its owner no `extend`.
 """
 
 from __future__ import annotations
@@ -18,20 +21,14 @@ from sqlalchemy.orm import joinedload
 
 from controller.errors import Conflict, NotFound, PolicyLimit
 from controller.extensions import db
-from controller.models import ExtensionRequest, User, utcnow
+from controller.models import ExtensionRequest, ExtensionStatus, User, utcnow
 from controller.services import audit, bookings, placement, policies, workflow
 from controller.services.placement import Resources
 from controller.services.queries import paginate
 from controller.services.workflow import Actor
 
-PENDING, GRANTED, APPROVED, REJECTED = "pending", "granted", "approved", "rejected"
-STATUSES = (PENDING, GRANTED, APPROVED, REJECTED)
-
-
-def _snapshot(request: ExtensionRequest) -> dict:
-    return {"booking_id": request.booking_id, "status": request.status,
-            "previous_end": request.previous_end.isoformat(),
-            "requested_end": request.requested_end.isoformat()}
+PENDING, GRANTED, APPROVED, REJECTED, LAPSED = (s.value for s in ExtensionStatus)
+STATUSES = (PENDING, GRANTED, APPROVED, REJECTED, LAPSED)
 
 
 def _why_not_at_once(booking, new_end: datetime, now: datetime) -> str | None:
@@ -47,11 +44,6 @@ def _why_not_at_once(booking, new_end: datetime, now: datetime) -> str | None:
                           exclude_booking_id=booking.id):
         return f"Node {agent.name} has no room for the added time as things stand."
     return None
-
-
-def _pending_for(booking_id: int) -> ExtensionRequest | None:
-    return db.session.scalar(db.select(ExtensionRequest).where(
-        ExtensionRequest.booking_id == booking_id, ExtensionRequest.status == PENDING))
 
 
 def request_extension(user: User, booking_id: int, *, end_time: datetime | None = None,
@@ -70,11 +62,11 @@ def request_extension(user: User, booking_id: int, *, end_time: datetime | None 
         booking = bookings.locked_booking(booking_id)
         if booking.user_id != user.id:
             raise NotFound("No such booking.")
-        workflow.check(booking, "extend", Actor.STUDENT, now)
-        waiting = _pending_for(booking.id)
+        waiting = booking.pending_extension  # read under the booking's lock
         if waiting is not None:
             raise Conflict("An extension request for this booking is already waiting for an admin.",
                            {"extension_request_id": waiting.id}, code="extension_pending")
+        workflow.check(booking, "extend", Actor.STUDENT, now)
         new_end = end_time if end_time is not None else booking.end_time + timedelta(minutes=minutes)
         bookings.check_new_end(booking, new_end, now)
         request = ExtensionRequest(booking_id=booking.id, user_id=user.id, previous_end=booking.end_time,
@@ -88,7 +80,7 @@ def request_extension(user: User, booking_id: int, *, end_time: datetime | None 
         db.session.add(request)
         db.session.flush()
         audit.record("extension_request", request.id, "granted" if request.status == GRANTED else "requested",
-                     user.id, None, _snapshot(request))
+                     user.id, None, audit.extension_request_snapshot(request))
         db.session.commit()
     return request
 
@@ -123,10 +115,11 @@ def approve_request(request_id: int, admin: User, note: str | None = None) -> Ex
     with placement.capacity_transaction():
         request = _locked_request(request_id)
         _still_pending(request)
-        before = _snapshot(request)
+        before = audit.extension_request_snapshot(request)
         request.status, request.decided_by_id, request.decided_at = APPROVED, admin.id, utcnow()
         request.decision_reason = note
-        audit.record("extension_request", request.id, "approved", admin.id, before, _snapshot(request))
+        audit.record("extension_request", request.id, "approved", admin.id, before,
+                     audit.extension_request_snapshot(request))
         db.session.commit()
     return request
 
@@ -136,17 +129,22 @@ def reject_request(request_id: int, admin: User, reason: str) -> ExtensionReques
     with placement.capacity_transaction():
         request = _locked_request(request_id)
         _still_pending(request)
-        before = _snapshot(request)
+        before = audit.extension_request_snapshot(request)
         request.status, request.decided_by_id, request.decided_at = REJECTED, admin.id, utcnow()
         request.decision_reason = reason
-        audit.record("extension_request", request.id, "rejected", admin.id, before, _snapshot(request))
+        audit.record("extension_request", request.id, "rejected", admin.id, before,
+                     audit.extension_request_snapshot(request))
         db.session.commit()
     return request
 
 
-def _with_related(stmt):
-    return stmt.options(joinedload(ExtensionRequest.booking), joinedload(ExtensionRequest.user),
-                        joinedload(ExtensionRequest.decided_by))
+def _page_with_related(stmt, page: int, per_page: int) -> dict:
+    """A page of requests, each with its booking (and the booking's waiting
+    request, which its view shows), user and decider: no query per request."""
+    result = paginate(stmt.options(joinedload(ExtensionRequest.booking), joinedload(ExtensionRequest.user),
+                                   joinedload(ExtensionRequest.decided_by)), page, per_page)
+    bookings.load_pending_extensions(r.booking for r in result["items"])
+    return result
 
 
 def admin_requests(status: str | None, page: int, per_page: int) -> dict:
@@ -154,12 +152,11 @@ def admin_requests(status: str | None, page: int, per_page: int) -> dict:
     stmt = db.select(ExtensionRequest)
     if status:
         stmt = stmt.where(ExtensionRequest.status == status)
-    return paginate(_with_related(stmt).order_by(ExtensionRequest.created_at, ExtensionRequest.id),
-                    page, per_page)
+    return _page_with_related(stmt.order_by(ExtensionRequest.created_at, ExtensionRequest.id), page, per_page)
 
 
 def student_requests(user: User, page: int, per_page: int) -> dict:
     """The student's own requests, newest first, with their outcome."""
     stmt = db.select(ExtensionRequest).where(ExtensionRequest.user_id == user.id)
-    return paginate(_with_related(stmt).order_by(ExtensionRequest.created_at.desc(),
-                                                 ExtensionRequest.id.desc()), page, per_page)
+    return _page_with_related(stmt.order_by(ExtensionRequest.created_at.desc(), ExtensionRequest.id.desc()),
+                              page, per_page)

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from controller.errors import InvalidTransition
-from controller.models import Booking, utcnow
+from controller.models import Booking, ExtensionStatus, utcnow
 from controller.services import audit
 
 
@@ -65,6 +65,14 @@ SECRET_COLUMNS = frozenset({"session_secret"})
 
 def _window_not_over(booking: Booking, now: datetime) -> str | None:
     return "The booking's window has already passed." if booking.end_time <= now else None
+
+
+def _student_may_extend(booking: Booking, now: datetime) -> str | None:
+    """The owner asks for more time while the window lasts, one request at a
+    time: not while one waits for an admin (`Booking.pending_extension`)."""
+    if booking.pending_extension is not None:
+        return "An extension request for this booking is already waiting for an admin."
+    return _window_not_over(booking, now)
 
 
 def _not_pinned_or_started(booking: Booking, now: datetime) -> str | None:
@@ -109,7 +117,7 @@ MOVES: tuple[Move, ...] = (
     _move("extend", Actor.ADMIN, {S.APPROVED, S.ACTIVE}, None, {"end_time"}),
     # A student's extension granted at once within their policy (else it
     # waits as an extension request for an admin's extend).
-    _move("extend", Actor.STUDENT, {S.APPROVED, S.ACTIVE}, None, {"end_time"}, guard=_window_not_over),
+    _move("extend", Actor.STUDENT, {S.APPROVED, S.ACTIVE}, None, {"end_time"}, guard=_student_may_extend),
     # A booking inside its policy's auto-approval bounds, placed automatically.
     _move("auto_approve", Actor.POLICY, {S.PENDING}, S.APPROVED,
           {"agent_id", "approved_at", "approved_by_policy_id"}, guard=_window_not_over),
@@ -179,6 +187,8 @@ def apply(booking: Booking, name: str, by: Actor, actor_id: int | None, note: st
     if stray:
         raise ValueError(f"move {name!r} does not set {sorted(stray)}")
     before = _snapshot(booking, changes)
+    leaves_holding = (move.target is not None and booking.status in HOLDING_STATUSES
+                      and move.target not in HOLDING_STATUSES)
     if move.target is not None:
         booking.status = move.target.value
     for column, value in changes.items():
@@ -187,7 +197,23 @@ def apply(booking: Booking, name: str, by: Actor, actor_id: int | None, note: st
     if note:
         after["note"] = note
     audit.record("booking", booking.id, move.audit_action, actor_id, before, after)
+    if leaves_holding:
+        _lapse_waiting_extension(booking, move, actor_id)
     return booking
+
+
+def _lapse_waiting_extension(booking: Booking, move: Move, actor_id: int | None) -> None:
+    """A booking that stops holding its place (cancelled, completed, failed)
+    can no longer be extended: its request for more time still waiting for
+    an admin lapses, audited, so no admin is offered it."""
+    request = booking.pending_extension
+    if request is None:
+        return
+    before = audit.extension_request_snapshot(request)
+    request.status, request.decided_at = ExtensionStatus.LAPSED.value, utcnow()
+    request.decision_reason = f"The booking is {booking.status}: it can no longer be extended."
+    after = {**audit.extension_request_snapshot(request), "booking_move": move.audit_action}
+    audit.record("extension_request", request.id, "lapsed", actor_id, before, after)
 
 
 def create(booking: Booking, actor_id: int) -> Booking:

@@ -10,11 +10,16 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import requests
+from flask_migrate import downgrade, upgrade
+from sqlalchemy import event
 
+from bench.scale import make_app
+from bench.seed import scratch_database
 from controller.extensions import db
 from controller.models import AuditEvent, Booking, ExtensionRequest, Policy, utcnow
-from controller.services import bookings, lifecycle
+from controller.services import bookings, lifecycle, workflow
 from controller.services.policies import default_policy, week_of
+from controller.services.workflow import Actor
 from tests.controller.conftest import bearer
 from tests.controller.helpers import assert_error, iso, start_now
 
@@ -406,6 +411,104 @@ def test_racing_requests_for_more_time_leave_one_pending_request(live_server, fa
     assert db.session.scalar(db.select(db.func.count(ExtensionRequest.id))) == 1
 
 
+def waiting_request(client, factory, student, node, **booking_fields) -> tuple[Booking, dict]:
+    """An approved booking of `student` with a request for 2 more hours waiting for an admin."""
+    set_default(max_duration_hours=3)
+    fields = {"start_in": next_week(), "duration": timedelta(hours=2), "status": "approved",
+              "agent_id": node.id, **booking_fields}
+    booking = factory.booking(student, **fields)
+    body = extend(client, student, booking.id, minutes=120).get_json()
+    assert body["status"] == "pending"
+    return booking, body
+
+
+def test_a_booking_with_a_request_waiting_says_so_and_offers_its_owner_no_extend(client, factory, student, node,
+                                                                                admin_headers):
+    booking, request = waiting_request(client, factory, student, node)
+    for shown in (client.get("/api/student/bookings", headers=bearer(student)).get_json()["items"][0],
+                  client.get(f"/api/student/bookings/{booking.id}", headers=bearer(student)).get_json()):
+        assert shown["pending_extension"]["id"] == request["id"]
+        assert shown["pending_extension"]["minutes"] == 120
+        assert shown["pending_extension"]["requested_at"] == request["created_at"]
+        assert "extend" not in shown["actions"] and "cancel" in shown["actions"]
+    # The admins still extend it (that is how the request is approved).
+    admin_view = client.get(f"/api/admin/bookings/{booking.id}", headers=admin_headers).get_json()
+    assert "extend" in admin_view["actions"] and admin_view["pending_extension"]["minutes"] == 120
+    client.post(f"/api/admin/extension-requests/{request['id']}/reject", headers=admin_headers,
+                json={"reason": "Not this week."})
+    shown = client.get(f"/api/student/bookings/{booking.id}", headers=bearer(student)).get_json()
+    assert shown["pending_extension"] is None and "extend" in shown["actions"]
+
+
+def test_the_bookings_list_loads_the_waiting_requests_of_its_page_in_one_query(client, factory, student, node):
+    set_default(max_duration_hours=3)
+    for day in range(4):
+        booking = factory.booking(student, start_in=next_week() + timedelta(days=day), status="approved",
+                                  agent_id=node.id)
+        assert extend(client, student, booking.id, minutes=90).get_json()["status"] == "pending"
+    statements = []
+
+    def capture(_conn, _cursor, statement, *_):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", capture)
+    try:
+        items = client.get("/api/student/bookings", headers=bearer(student)).get_json()["items"]
+    finally:
+        event.remove(db.engine, "before_cursor_execute", capture)
+    assert [i["pending_extension"]["minutes"] for i in items] == [90] * 4
+    assert len([s for s in statements if "FROM extension_requests" in s]) == 1
+
+
+def _cancel_by_student(client, admin_headers, student, booking):
+    return client.post(f"/api/student/bookings/{booking.id}/cancel", headers=bearer(student))
+
+
+def _cancel_by_admin(client, admin_headers, student, booking):
+    return client.post(f"/api/admin/bookings/{booking.id}/cancel", headers=admin_headers, json={})
+
+
+def _completed_by_the_scheduler(client, admin_headers, student, booking):
+    booking = db.session.get(Booking, booking.id)
+    workflow.apply(booking, "started", Actor.SCHEDULER, None, started_at=utcnow())
+    workflow.apply(booking, "completed", Actor.SCHEDULER, None, stopped_at=utcnow())
+    db.session.commit()
+
+
+def _expired_unstarted(client, admin_headers, student, booking):
+    booking = db.session.get(Booking, booking.id)
+    workflow.apply(booking, "expired", Actor.SCHEDULER, None, failure_reason="The node never answered.")
+    db.session.commit()
+
+
+@pytest.mark.parametrize("end_it", [_cancel_by_student, _cancel_by_admin, _completed_by_the_scheduler,
+                                    _expired_unstarted])
+def test_a_request_waiting_when_its_booking_ends_lapses_and_leaves_the_admins_queue(client, factory, student,
+                                                                                   node, admin, admin_headers,
+                                                                                   end_it):
+    booking, request = waiting_request(client, factory, student, node)
+    other, other_request = waiting_request(client, factory, factory.user(), node)
+    end_it(client, admin_headers, student, booking)
+    db.session.expire_all()
+    lapsed = db.session.get(ExtensionRequest, request["id"])
+    ended = db.session.get(Booking, booking.id)
+    assert (lapsed.status, lapsed.decided_by_id) == ("lapsed", None) and lapsed.decided_at is not None
+    assert lapsed.decision_reason == f"The booking is {ended.status}: it can no longer be extended."
+    assert db.session.get(ExtensionRequest, other_request["id"]).status == "pending"  # another booking's stays
+    audit_row = db.session.scalars(db.select(AuditEvent).where(
+        AuditEvent.entity_type == "extension_request", AuditEvent.entity_id == request["id"],
+        AuditEvent.action == "lapsed")).one()
+    assert (audit_row.before["status"], audit_row.after["status"]) == ("pending", "lapsed")
+    queue = client.get("/api/admin/extension-requests", headers=admin_headers).get_json()
+    assert [r["id"] for r in queue["items"]] == [other_request["id"]]
+    assert_error(client.post(f"/api/admin/extension-requests/{request['id']}/approve", headers=admin_headers,
+                             json={}), 409, "invalid_transition")
+    mine = client.get("/api/student/extension-requests", headers=bearer(student)).get_json()["items"]
+    assert [(r["id"], r["status"]) for r in mine] == [(request["id"], "lapsed")]
+    assert client.get("/api/admin/extension-requests?status=lapsed",
+                      headers=admin_headers).get_json()["total"] == 1
+
+
 def test_a_running_container_keeps_running_through_a_granted_extension(client, lab, docker_client, factory,
                                                                       session_image):
     booking = start_now(factory, lab, session_image, duration=timedelta(minutes=5))
@@ -418,3 +521,46 @@ def test_a_running_container_keeps_running_through_a_granted_extension(client, l
     state = docker_client.containers.get(booking.container_id).attrs["State"]
     assert (after.status, after.container_id) == ("active", booking.container_id)
     assert state["Running"] and state["StartedAt"] == before["StartedAt"] and state["Pid"] == before["Pid"]
+
+
+def test_the_migration_lapses_requests_already_stranded_on_ended_bookings():
+    """Requests left pending on bookings that had ended before requests could
+    lapse are closed by the migration that brings 'lapsed', with audit rows;
+    one on a booking still approved stays pending."""
+    with scratch_database("lapse") as url:
+        app = make_app(url)
+        with app.app_context():
+            upgrade(revision="0008")
+            now = utcnow()
+            execute = db.session.execute
+            user_id = execute(db.text(
+                "INSERT INTO users (username, email, password_hash, role, is_active, created_at, updated_at)"
+                " VALUES ('s', 's@lab.test', 'x', 'student', true, :now, :now) RETURNING id"), {"now": now}).scalar()
+            request_ids = {}
+            for status in ("cancelled", "approved"):
+                booking_id = execute(db.text(
+                    "INSERT INTO bookings (user_id, start_time, end_time, cpu_cores, memory_gb, gpu_count, image,"
+                    " required_tags, status, start_attempts, stop_attempts, created_at, updated_at) VALUES"
+                    " (:user, :start, :end, 1, 1, 0, 'img', '[]', :status, 0, 0, :now, :now) RETURNING id"),
+                    {"user": user_id, "start": now + timedelta(hours=1), "end": now + timedelta(hours=2),
+                     "status": status, "now": now}).scalar()
+                request_ids[status] = execute(db.text(
+                    "INSERT INTO extension_requests (booking_id, user_id, previous_end, requested_end, status,"
+                    " created_at, updated_at) VALUES (:booking, :user, :end, :later, 'pending', :now, :now)"
+                    " RETURNING id"), {"booking": booking_id, "user": user_id, "end": now + timedelta(hours=2),
+                                       "later": now + timedelta(hours=3), "now": now}).scalar()
+            db.session.commit()
+            upgrade()
+            statuses = dict(execute(db.text("SELECT id, status FROM extension_requests")).all())
+            assert statuses == {request_ids["cancelled"]: "lapsed", request_ids["approved"]: "pending"}
+            audited = execute(db.text("SELECT entity_id, action FROM audit_events"
+                                      " WHERE entity_type = 'extension_request'")).all()
+            assert [tuple(row) for row in audited] == [(request_ids["cancelled"], "lapsed")]
+            db.session.commit()
+            downgrade(revision="0008")  # and back: the older constraint holds it as rejected
+            assert execute(db.text("SELECT status FROM extension_requests WHERE id = :id"),
+                           {"id": request_ids["cancelled"]}).scalar() == "rejected"
+            db.session.commit()
+            upgrade()
+            db.session.remove()
+            db.engine.dispose()
