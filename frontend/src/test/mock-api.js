@@ -63,6 +63,7 @@ export function bookingFixture(id, status, { role = 'admin', ...extra } = {}) {
     access_host: null,
     access_port: null,
     at_risk: false,
+    pending_extension: null,
     ...(role === 'admin'
       ? { user_id: 10 + id, username: `student${id}`, created_at: iso(now - HOUR) }
       : {}),

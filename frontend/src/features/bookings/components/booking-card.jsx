@@ -30,9 +30,13 @@ export function BookingCard({ booking, onCancel, cancelling }) {
             <p className="mt-1 line-clamp-2 text-xs text-slate-600 italic">“{booking.purpose}”</p>
           )}
         </div>
-        <div className="flex w-full items-center justify-between gap-2 text-xs text-slate-600 sm:w-auto sm:flex-col sm:items-end sm:text-right">
+        <div className="flex w-full flex-wrap items-center justify-between gap-2 text-xs text-slate-600 sm:w-auto sm:flex-col sm:items-end sm:text-right">
           <TimeHint booking={booking} />
-          <ExtensionRequestButton booking={booking} />
+          {/* A request waiting for an admin: a line of its own on a phone. */}
+          <ExtensionRequestButton
+            booking={booking}
+            waitingClassName="order-last w-full sm:order-none sm:w-auto"
+          />
           {cancellable && (
             <Button
               variant="secondary"

@@ -14,10 +14,13 @@ function label(minutes) {
 /**
  * "Request more time" on a booking whose `actions` include `extend`: the API grants it
  * at once when it fits the node and the policy, or queues it for an admin; the dialog
- * says which.
+ * says which. While a request waits (`pending_extension`), the API offers no `extend`
+ * and this says what was asked instead.
  */
-export function ExtensionRequestButton({ booking }) {
+export function ExtensionRequestButton({ booking, waitingClassName }) {
   const [open, setOpen] = useState(false);
+  if (booking.pending_extension)
+    return <ExtensionWaiting request={booking.pending_extension} className={waitingClassName} />;
   if (!booking.actions?.includes('extend')) return null;
   return (
     <>
@@ -26,6 +29,21 @@ export function ExtensionRequestButton({ booking }) {
       </Button>
       <ExtensionRequestDialog booking={booking} open={open} onClose={() => setOpen(false)} />
     </>
+  );
+}
+
+/** A request for more time on this booking that waits for an admin. */
+export function ExtensionWaiting({ request, className = '' }) {
+  return (
+    <p
+      role="status"
+      aria-label="Extension request"
+      title={`Asked at ${formatTime(request.requested_at)}, for an end at ${formatTime(request.requested_end)}`}
+      className={`rounded-md bg-amber-50 px-2 py-1 text-xs text-amber-900 ring-1 ring-amber-200 ${className}`}
+    >
+      More time requested <span className="whitespace-nowrap">(+{request.minutes} min)</span> —
+      waiting for an admin
+    </p>
   );
 }
 

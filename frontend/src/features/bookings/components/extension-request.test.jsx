@@ -27,6 +27,23 @@ describe('request more time', () => {
     expect(screen.queryByRole('button', { name: 'Request more time' })).not.toBeInTheDocument();
   });
 
+  test('a request waiting for an admin says what was asked instead of offering the button', () => {
+    const b = booking('approved', {
+      actions: ['cancel'],
+      pending_extension: {
+        id: 2,
+        minutes: 120,
+        requested_end: new Date(Date.now() + 6 * 3_600_000).toISOString(),
+        requested_at: new Date().toISOString(),
+      },
+    });
+    setup(b);
+    expect(screen.queryByRole('button', { name: 'Request more time' })).not.toBeInTheDocument();
+    expect(screen.getByRole('status', { name: 'Extension request' })).toHaveTextContent(
+      'More time requested (+120 min) — waiting for an admin',
+    );
+  });
+
   test('a request that fits is granted at once and says the new end', async () => {
     const b = booking('active');
     const newEnd = new Date(new Date(b.end_time).getTime() + 3_600_000).toISOString();

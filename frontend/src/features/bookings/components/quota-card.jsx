@@ -117,6 +117,7 @@ const OUTCOME = {
   approved: 'bg-emerald-50 text-emerald-800 ring-emerald-200',
   pending: 'bg-amber-50 text-amber-900 ring-amber-200',
   rejected: 'bg-rose-50 text-rose-900 ring-rose-200',
+  lapsed: 'bg-slate-50 text-slate-700 ring-slate-200',
 };
 
 /** The latest requests for more time and what became of them. */
@@ -141,7 +142,7 @@ export function MyExtensionRequests() {
             {r.status === 'pending' && r.review_reason && (
               <span className="block">Waiting for an admin: {r.review_reason}</span>
             )}
-            {r.status === 'rejected' && (
+            {(r.status === 'rejected' || r.status === 'lapsed') && (
               <span className="block">{r.decision_reason || 'No reason given.'}</span>
             )}
           </li>

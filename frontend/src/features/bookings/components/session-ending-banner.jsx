@@ -3,6 +3,7 @@ import { Button } from '@/components/ui/button';
 import { api } from '@/lib/api-client';
 import { useNow } from '@/lib/use-now';
 import { formatTime } from '@/lib/format';
+import { ExtensionWaiting } from './extension-request';
 
 /** Minutes before a session's end at which the dashboard warns (30, then 10). */
 export const WARN_AT_MINUTES = [30, 10];
@@ -78,6 +79,9 @@ export function SessionEndingBanner({ bookings, onExtended, extend = askForMoreT
               >
                 Extend 30 min
               </Button>
+            )}
+            {booking.pending_extension && !status?.message && (
+              <ExtensionWaiting request={booking.pending_extension} />
             )}
           </div>
         );

@@ -33,6 +33,17 @@ describe('end-of-session banner', () => {
     expect(await screen.findByText(/Asked an admin for 30 more minutes/)).toBeInTheDocument();
   });
 
+  test('says a request for more time is waiting instead of offering another', () => {
+    const waiting = { id: 3, minutes: 30, requested_end: null, requested_at: null };
+    render(
+      <SessionEndingBanner bookings={[{ ...active(9, 12, []), pending_extension: waiting }]} />,
+    );
+    expect(screen.queryByRole('button')).toBeNull();
+    expect(screen.getByRole('status', { name: 'Extension request' })).toHaveTextContent(
+      'More time requested (+30 min) — waiting for an admin',
+    );
+  });
+
   test('offers no extend button when the booking does not allow it', () => {
     render(<SessionEndingBanner bookings={[active(8, 20, [])]} />);
     expect(screen.getByRole('alert')).toHaveTextContent('ends in 20 min');
