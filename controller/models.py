@@ -229,6 +229,9 @@ class Booking(TimestampMixin, db.Model):
     approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Set when a policy's auto-approval approved it instead of an admin.
     approved_by_policy_id: Mapped[int | None] = mapped_column(ForeignKey("policies.id", ondelete="SET NULL"))
+    # With approval rounds (services/approval_rounds.py): the round that
+    # decides this pending booking; None once decided or when decided at once.
+    decide_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Lifecycle bookkeeping: start and stop retries, each with its own count
     # and due time, and when the container ran and stopped.
     start_attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
@@ -259,6 +262,10 @@ class Booking(TimestampMixin, db.Model):
         Index("ix_bookings_user_status", "user_id", "status"),
         Index("ix_bookings_status_start", "status", "start_time"),
         Index("ix_bookings_start_id", "start_time", "id"),
+        # The approval rounds' "what is due now" (services/approval_rounds.py).
+        Index("ix_bookings_pending_decide_at", "decide_at",
+              postgresql_where=text("status = 'pending' AND decide_at IS NOT NULL"),
+              sqlite_where=text("status = 'pending' AND decide_at IS NOT NULL")),
         # What `placement.holding` asks for on Postgres (window_overlaps): the
         # holding bookings' [start, end) ranges; SQLite has no range types.
         Index("ix_bookings_holding_window", text("tstzrange(start_time, end_time, '[)')"),

@@ -121,6 +121,11 @@ MOVES: tuple[Move, ...] = (
     # A booking inside its policy's auto-approval bounds, placed automatically.
     _move("auto_approve", Actor.POLICY, {S.PENDING}, S.APPROVED,
           {"agent_id", "approved_at", "approved_by_policy_id"}, guard=_window_not_over),
+    # Approval rounds (services/approval_rounds.py): a booking the policy would
+    # approve is held for the round that decides it (`decide_at`); a round
+    # that does not take it leaves it pending for an admin (`decide_at` None).
+    _move("hold_for_round", Actor.POLICY, {S.PENDING}, None, {"decide_at"}, guard=_window_not_over),
+    _move("leave_for_admin", Actor.POLICY, {S.PENDING}, None, {"decide_at"}),
     # Repacking re-places a booking that has not started onto another node to
     # make room (see placement.repack_for); its window, size, image and tags stay.
     _move("move", Actor.ADMIN, {S.APPROVED}, None, {"agent_id"}, guard=_not_pinned_or_started),
@@ -148,7 +153,8 @@ del S
 # The moves people make, in the order the web UI shows them.
 USER_ACTIONS = ("approve", "reject", "extend", "cancel")
 PAST_TENSE = {"approve": "approved", "reject": "rejected", "extend": "extended", "cancel": "cancelled",
-              "move": "moved", "pin": "pinned", "auto_approve": "auto_approved"}
+              "move": "moved", "pin": "pinned", "auto_approve": "auto_approved",
+              "hold_for_round": "held_for_round", "leave_for_admin": "left_for_admin"}
 _BY_KEY: dict[tuple[str, Actor], Move] = {(m.name, m.by): m for m in MOVES}
 
 
