@@ -7,7 +7,9 @@ deployment, so `create_app` logs a warning.
 """
 
 import json
+import math
 import os
+import re
 import secrets
 from datetime import timedelta
 from pathlib import Path
@@ -30,18 +32,53 @@ class ConfigError(Exception):
 
 
 JWT_SECRET_MIN_BYTES = 32
+CONTROLLER_INSTANCE_ID_RE = re.compile(r"^[A-Za-z0-9]{1,32}$")
 
 
 def check_config(config) -> None:
-    """Refuse settings that would make a deployment unsafe. Raises
-    ConfigError: a JWT_SECRET_KEY under 32 bytes (anyone could brute-force
-    it and sign their own admin token) unless INSECURE_DEV is set."""
+    """Refuse settings that would make a deployment unsafe or that the
+    controller cannot work with. Raises ConfigError: a JWT_SECRET_KEY under
+    32 bytes (anyone could brute-force it and sign their own admin token)
+    unless INSECURE_DEV is set; approval-round settings out of range
+    (`approval_settings`)."""
     key = config.get("JWT_SECRET_KEY") or ""
     if len(key.encode()) < JWT_SECRET_MIN_BYTES and not config.get("INSECURE_DEV"):
         raise ConfigError(
             f"JWT_SECRET_KEY is {len(key.encode())} bytes; use at least {JWT_SECRET_MIN_BYTES} bytes"
             " (e.g. python3 -c 'import secrets; print(secrets.token_urlsafe(32))'), or unset it for a"
             " random key per process. INSECURE_DEV=1 accepts a short key (development only).")
+    instance = config.get("CONTROLLER_INSTANCE_ID")
+    if instance is not None and not CONTROLLER_INSTANCE_ID_RE.match(str(instance)):
+        raise ConfigError(f"CONTROLLER_INSTANCE_ID is {instance!r}; use 1-32 letters or digits.")
+    approval_settings(config)
+
+
+APPROVAL_MODES = ("on_arrival", "rounds")
+# (key, setting, lowest allowed value) of the approval-round numbers.
+APPROVAL_NUMBERS = (("decide_hours", "APPROVAL_DECIDE_HOURS", 0), ("round_minutes", "APPROVAL_ROUND_MINUTES", 1),
+                    ("lookahead_hours", "APPROVAL_ROUND_LOOKAHEAD_HOURS", 0),
+                    ("time_limit_ms", "APPROVAL_ROUND_TIME_LIMIT_MS", 1),
+                    ("core_hour_weight", "APPROVAL_ROUND_CORE_HOUR_WEIGHT", 0))
+
+
+def approval_settings(config) -> dict:
+    """The approval-round settings (services/approval_rounds.py), checked:
+    {"mode", "decide_hours", "round_minutes", "lookahead_hours",
+    "time_limit_ms", "core_hour_weight"}. Raises ConfigError naming the
+    setting that is wrong and what it must be."""
+    mode = str(config.get("APPROVAL_MODE", "on_arrival")).strip()
+    if mode not in APPROVAL_MODES:
+        raise ConfigError(f"APPROVAL_MODE is {mode!r}; use one of {', '.join(APPROVAL_MODES)}.")
+    values: dict = {"mode": mode}
+    for key, name, low in APPROVAL_NUMBERS:
+        try:
+            value = float(config.get(name))
+        except (TypeError, ValueError):
+            raise ConfigError(f"{name} is {config.get(name)!r}; it must be a number.") from None
+        if not math.isfinite(value) or value < low:
+            raise ConfigError(f"{name} is {value:g}; it must be a number of at least {low}.")
+        values[key] = value
+    return values
 
 
 def env_bool(name: str, default: bool) -> bool:
@@ -180,6 +217,18 @@ class Config:
         self.REPACK_EXACT_MAX = env_int("REPACK_EXACT_MAX", 40)
         # How long the slot finder may spend trying windows that need repacking.
         self.SLOT_SEARCH_MS = env_int("SLOT_SEARCH_MS", 20)
+        # When a policy's auto-approval decides (services/approval_rounds.py):
+        # on_arrival (at once) or rounds (requests starting later than
+        # APPROVAL_DECIDE_HOURS from now wait for the round, every
+        # APPROVAL_ROUND_MINUTES, that decides them together with the pending
+        # ones starting up to APPROVAL_ROUND_LOOKAHEAD_HOURS later; each
+        # request weighs 100 + APPROVAL_ROUND_CORE_HOUR_WEIGHT x its core-hours).
+        self.APPROVAL_MODE = os.environ.get("APPROVAL_MODE", "on_arrival").strip() or "on_arrival"
+        self.APPROVAL_DECIDE_HOURS = env_float("APPROVAL_DECIDE_HOURS", 6)
+        self.APPROVAL_ROUND_MINUTES = env_float("APPROVAL_ROUND_MINUTES", 120)
+        self.APPROVAL_ROUND_LOOKAHEAD_HOURS = env_float("APPROVAL_ROUND_LOOKAHEAD_HOURS", 72)
+        self.APPROVAL_ROUND_TIME_LIMIT_MS = env_float("APPROVAL_ROUND_TIME_LIMIT_MS", 2000)
+        self.APPROVAL_ROUND_CORE_HOUR_WEIGHT = env_float("APPROVAL_ROUND_CORE_HOUR_WEIGHT", 5)
 
         self.ADMIN_USERNAME = os.environ.get("ADMIN_USERNAME", "admin").strip() or "admin"
         self.ADMIN_PASSWORD = os.environ.get("ADMIN_PASSWORD") or None
@@ -205,6 +254,8 @@ class Config:
         self.RECONCILE_SECONDS = env_float("RECONCILE_SECONDS", 60)
         # How often pending bookings inside a policy's auto-approval bounds are tried again.
         self.AUTO_APPROVE_RETRY_SECONDS = env_float("AUTO_APPROVE_RETRY_SECONDS", 60)
+        # How often the scheduler looks for approval rounds that are due.
+        self.APPROVAL_ROUND_CHECK_SECONDS = env_float("APPROVAL_ROUND_CHECK_SECONDS", 60)
         self.WOL_CHECK_SECONDS = env_float("WOL_CHECK_SECONDS", 15)
         # Wake a sleeping node this long before its booking starts, and send
         # at most one packet per node per resend interval.
@@ -219,6 +270,10 @@ class Config:
         # booking anyway (the reconcile job removes the container later).
         self.STOP_DEADLINE_SECONDS = env_float("STOP_DEADLINE_SECONDS", 300)
         self.AGENT_TIMEOUT_SECONDS = env_float("AGENT_TIMEOUT_SECONDS", 10)
+        # This installation's id in its session containers' names and labels
+        # (1-32 letters or digits); unset: a random one kept in the settings
+        # table (services/lifecycle.instance_id).
+        self.CONTROLLER_INSTANCE_ID = os.environ.get("CONTROLLER_INSTANCE_ID", "").strip() or None
         self.AGENT_STOP_TIMEOUT_SECONDS = env_int("AGENT_STOP_TIMEOUT_SECONDS", 10)
         self.LIFECYCLE_WORKERS = env_int("LIFECYCLE_WORKERS", 8)
         # Make each session's container this long before its start (paused, so

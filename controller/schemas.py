@@ -263,6 +263,10 @@ class StudentBookingSchema(Schema):
         lambda b: b.approved_by_policy.name if b.approved_by_policy else None,
         metadata={"type": "string", "nullable": True,
                   "description": "The policy whose auto-approval approved it, if no admin did."})
+    decided_by = fields.Method("get_decided_by", metadata={
+        "type": "string", "format": "date-time", "nullable": True,
+        "description": "While pending and held for an approval round (APPROVAL_MODE=rounds): when that"
+                       " round decides it; null otherwise."})
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
     actions = fields.Method("get_actions", metadata={
@@ -280,6 +284,11 @@ class StudentBookingSchema(Schema):
 
     def get_actions(self, booking) -> list[str]:
         return workflow.actions_for(booking, self.actor)
+
+    def get_decided_by(self, booking) -> str | None:
+        if booking.status != workflow.BookingStatus.PENDING or booking.decide_at is None:
+            return None
+        return booking.decide_at.isoformat()
 
     def get_pending_extension(self, booking) -> dict | None:
         # Only a booking holding its place can have one (it lapses when the

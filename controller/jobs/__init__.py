@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from controller.extensions import db
 from controller.models import SchedulerJob, utcnow
-from controller.services import bookings, lifecycle, notifications
+from controller.services import approval_rounds, bookings, lifecycle, notifications
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +36,8 @@ JOBS = (
     JobSpec("mail", "MAIL_SEND_SECONDS", notifications.send_due),
     # Pending bookings a policy approves by itself, tried again as room frees.
     JobSpec("auto_approve", "AUTO_APPROVE_RETRY_SECONDS", bookings.retry_auto_approvals),
+    # With APPROVAL_MODE=rounds: the held requests whose round is due, decided together.
+    JobSpec("approval_round", "APPROVAL_ROUND_CHECK_SECONDS", approval_rounds.run_round),
 )
 # These act on running containers; they never run at the same time.
 CONTAINER_JOBS = {"tick", "start_prepared", "reconcile"}

@@ -31,7 +31,7 @@ from controller.errors import (
 )
 from controller.extensions import db
 from controller.models import Agent, Booking, ExtensionRequest, ExtensionStatus, User, utcnow
-from controller.services import agent_client, placement, policies, stats, workflow
+from controller.services import agent_client, approval_rounds, placement, policies, stats, workflow
 from controller.services.placement import Resources, gb_to_mib
 from controller.services.queries import commit_keeping_state, get_or_404, paginate, text_search
 from controller.services.workflow import HOLDING_STATUSES, OPEN_STATUSES, Actor
@@ -246,7 +246,7 @@ def create_booking(user: User, *, start_time: datetime, end_time: datetime, cpu_
         workflow.create(booking, user.id)
         commit_keeping_state()  # the response shows what was just written
     if policies.auto_approves(policy, booking):
-        approve_by_policy(booking.id, policy.id)
+        approval_rounds.hold_or_approve(booking, policy)  # at once, or held for its approval round
     return booking
 
 
@@ -282,8 +282,10 @@ def retry_auto_approvals(limit: int = 50) -> dict:
     that their owner's policy would approve by itself: room may have freed
     since they were made (a cancellation, an earlier end, a node back from
     maintenance). Each goes through `approve_by_policy`, so nothing is placed
-    that does not fit. Nothing while the lab's auto-approval is off."""
-    if not policies.auto_approval_enabled():
+    that does not fit. Nothing while the lab's auto-approval is off, nor with
+    approval rounds (APPROVAL_MODE=rounds), which decide these themselves:
+    a retry would take room a round keeps for the requests it weighs."""
+    if not policies.auto_approval_enabled() or approval_rounds.rounds_on():
         return {}
     waiting = db.session.scalars(
         db.select(Booking).options(joinedload(Booking.user))

@@ -492,6 +492,55 @@ def repack_for(candidates: list[Agent], usable: list[Agent], need: Resources, st
     return Repacked(by_id[outcome.node_of[repack.REQUEST]], moves, False, outcome.method)
 
 
+@dataclass
+class BatchChoice:
+    """A batch decision (`choose_batch`): each taken request with its node,
+    the approved bookings to move as (booking, from, to), and whether the
+    time limit stopped the search before it proved its answer best."""
+
+    taken: dict[int, Agent]  # request booking id -> node
+    moves: list[tuple[Booking, Agent, Agent]]
+    gave_up: bool
+
+
+def choose_batch(usable: list[Agent], requests: list[Booking], weight: dict[int, int], now: datetime,
+                 *, seconds: float) -> BatchChoice:
+    """Decide pending `requests` together: the ones of the largest total
+    `weight` (by booking id) that fit, each on a node eligible for it, next
+    to every booking holding capacity, where the movable ones (`movable`)
+    may be re-placed among the `usable` nodes but are never dropped. The
+    caller holds the locks on every node of `usable` (in id order) and
+    applies the answer; a move never changes a booking's window, size, image
+    or tags. Bookings that reach outside the requests' span stay where they
+    are. Never raises for "no room": nothing is taken then."""
+    by_id = {agent.id: agent for agent in usable}
+    if not requests or not by_id:
+        return BatchChoice({}, [], False)
+    lo = min(r.start_time for r in requests)
+    hi = max(r.end_time for r in requests)
+    held = [b for bs in holdings(list(by_id), lo, hi).values() for b in bs]
+    moving = [b for b in held if movable(b, now) and b.start_time >= lo and b.end_time <= hi]
+    moving_ids = {b.id for b in moving}
+    fixed = [repack.Fixed(b.agent_id, b.start_time, b.end_time, _size(b)) for b in held if b.id not in moving_ids]
+    allowed: dict[tuple, tuple[int, ...]] = {}  # many bookings share tags, image and size
+
+    def nodes_for(b: Booking) -> tuple[int, ...]:
+        key = (tuple(b.required_tags or ()), b.image, _size(b))
+        if key not in allowed:
+            allowed[key] = tuple(a.id for a in usable if eligible(a, key[0], b.image)
+                                 and Resources.of(b).within(Resources.of(a)))
+        return allowed[key]
+
+    placed = [repack.Item(b.id, b.start_time, b.end_time, _size(b),
+                          tuple(dict.fromkeys((b.agent_id, *nodes_for(b)))), b.agent_id) for b in moving]
+    optional = [repack.Item(r.id, r.start_time, r.end_time, _size(r), nodes_for(r)) for r in requests]
+    choice = repack.choose({a.id: _size(a) for a in usable}, fixed, placed, optional, weight, seconds=seconds)
+    bookings = {b.id: b for b in moving}
+    return BatchChoice({key: by_id[choice.node_of[key]] for key in choice.taken},
+                       [(bookings[key], by_id[src], by_id[dst]) for key, src, dst in choice.moves],
+                       choice.gave_up)
+
+
 def lock_usable_agents(also: int | None = None) -> list[Agent]:
     """Lock every node that is not unavailable, and node `also` whatever its
     state, in one pass in id order; return those usable once locked (and

@@ -231,3 +231,73 @@ def solve(capacity: dict[int, Size], fixed: list[Fixed], items: list[Item], *,
         if node_of is not None:
             return _finish(items, node_of, "exact")
     return Outcome(None, gave_up, "exact" if len(items) <= exact_max else "greedy")
+
+
+@dataclass
+class Choice:
+    """A batch decision: which optional items are taken, and the node of every
+    placed item and taken one (`node_of`); `gave_up` when the time limit
+    stopped the search before it proved its answer best (or found any, when
+    nothing is taken)."""
+
+    taken: set[int]
+    node_of: dict[int, int]
+    gave_up: bool = False
+    moves: list[tuple[int, int, int]] = field(default_factory=list)  # (key, from, to)
+
+
+def choose(capacity: dict[int, Size], fixed: list[Fixed], placed: list[Item], optional: list[Item],
+           weight: dict[int, int], *, seconds: float) -> Choice:
+    """Decide a batch of requests together: take the `optional` items of the
+    largest total `weight` that fit next to `fixed` and every `placed` item
+    (approved bookings that may be re-placed, never dropped; each with its
+    `current` node), each only on its own `nodes`. CP-SAT, exact within
+    `seconds`, started from things as they are (all placed where they are,
+    nothing taken), so it never answers worse than that. Never raises for
+    "no room": `taken` is empty then."""
+    cp_model = solver_module()
+    model = cp_model.CpModel()
+    items = placed + optional
+    x: dict[tuple[int, int], cp_model.IntVar] = {}
+    take: dict[int, cp_model.IntVar] = {}
+    for item in items:
+        for node in item.nodes:
+            x[item.key, node] = model.new_bool_var(f"x{item.key}_{node}")
+            model.add_hint(x[item.key, node], node == item.current)
+    for item in placed:
+        model.add_exactly_one(x[item.key, node] for node in item.nodes)
+    for item in optional:
+        take[item.key] = model.new_bool_var(f"take{item.key}")
+        model.add(sum(x[item.key, node] for node in item.nodes) == take[item.key])
+        model.add_hint(take[item.key], False)
+    fixed_by_node: dict[int, list[Fixed]] = {}
+    for booking in fixed:
+        fixed_by_node.setdefault(booking.node, []).append(booking)
+    for node, cap in capacity.items():
+        here = [item for item in items if node in item.nodes]
+        held = fixed_by_node.get(node, [])
+        for t in {item.start for item in here} | {b.start for b in held}:
+            active = [item for item in here if item.start <= t < item.end]
+            if not active:
+                continue
+            used = (0, 0, 0)
+            for b in held:
+                if b.start <= t < b.end:
+                    used = _add(used, b.need)
+            for r in range(3):
+                if any(item.need[r] for item in active):
+                    model.add(sum(item.need[r] * x[item.key, node] for item in active) <= cap[r] - used[r])
+    # The weights first; among equal plans, the fewest moves.
+    scale = 1 + len(placed)
+    model.maximize(scale * sum(weight[key] * var for key, var in take.items())
+                   - sum(x[item.key, node] for item in placed for node in item.nodes if node != item.current))
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = max(seconds, 0.001)
+    solver.parameters.num_workers = 1
+    status = solver.solve(model)
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return Choice(set(), {item.key: item.current for item in placed}, True)
+    node_of = {key: node for (key, node), var in x.items() if solver.value(var)}
+    taken = {key for key, var in take.items() if solver.value(var)}
+    moves = [(item.key, item.current, node_of[item.key]) for item in placed if node_of[item.key] != item.current]
+    return Choice(taken, node_of, status != cp_model.OPTIMAL, moves)
