@@ -2,7 +2,7 @@ import { Button } from '@/components/ui/button';
 import { CopyButton } from '@/components/ui/copy-button';
 import { Countdown } from '@/components/ui/countdown';
 import { CALENDAR_STATUSES, StatusBadge } from '@/components/ui/status-badge';
-import { formatRange, formatTime } from '@/lib/format';
+import { formatDateTime, formatRange, formatTime } from '@/lib/format';
 
 import { useSession } from '../api/get-session';
 import { ExtensionRequestButton } from './extension-request';
@@ -28,6 +28,11 @@ export function BookingCard({ booking, onCancel, cancelling }) {
           </p>
           {booking.purpose && (
             <p className="mt-1 line-clamp-2 text-xs text-slate-600 italic">“{booking.purpose}”</p>
+          )}
+          {booking.decided_by && (
+            <p className="mt-1 text-xs text-amber-800">
+              Waiting for the approval round: decided by {formatDateTime(booking.decided_by)}
+            </p>
           )}
         </div>
         <div className="flex w-full flex-wrap items-center justify-between gap-2 text-xs text-slate-600 sm:w-auto sm:flex-col sm:items-end sm:text-right">

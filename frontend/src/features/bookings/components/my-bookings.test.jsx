@@ -46,6 +46,20 @@ describe('my bookings', () => {
     );
   });
 
+  test('a request held for an approval round says when the round decides it', async () => {
+    const decidedBy = iso(Date.now() + 5 * HOUR);
+    setup([
+      booking(1, 'pending', { decided_by: decidedBy }),
+      booking(2, 'pending', { decided_by: null }),
+    ]);
+    expect(
+      await within(await screen.findByRole('listitem', { name: 'Booking 1' })).findByText(
+        /Waiting for the approval round: decided by/,
+      ),
+    ).toBeInTheDocument();
+    expect(within(card(2)).queryByText(/approval round/)).not.toBeInTheDocument();
+  });
+
   test('counts down to the start of an upcoming booking and to the end of an active one', async () => {
     const now = Date.now();
     setup([
