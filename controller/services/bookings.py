@@ -31,7 +31,7 @@ from controller.errors import (
 )
 from controller.extensions import db
 from controller.models import Agent, Booking, ExtensionRequest, ExtensionStatus, User, utcnow
-from controller.services import agent_client, approval_rounds, placement, policies, stats, workflow
+from controller.services import agent_client, approval_rounds, audit, placement, policies, stats, workflow
 from controller.services.placement import Resources, gb_to_mib
 from controller.services.queries import commit_keeping_state, get_or_404, paginate, text_search
 from controller.services.workflow import HOLDING_STATUSES, OPEN_STATUSES, Actor
@@ -170,27 +170,27 @@ def _check_student_overlap(user_id: int, start: datetime, end: datetime,
         )
 
 
-def _insert_unless_overlapping(values: dict) -> Booking | None:
-    """Insert a booking of these column values unless its user has an open
-    booking overlapping its window: the check and the insert in one
-    statement (INSERT ... SELECT ... WHERE NOT EXISTS), one round trip. The
-    caller holds the user's row lock, so the statement, which starts after
-    the lock is granted, sees every booking of theirs committed before it.
-    Returns the new booking (all its columns read back), or None."""
-    return db.session.scalars(_insert_statement(tuple(values)), values).first()
+def _insert_unless_overlapping(values: dict, entering: audit.Row) -> Booking | None:
+    """Insert a booking of these column values, with `entering` as its audit
+    row, unless its user has an open booking overlapping its window: the
+    check and the inserts in one statement (INSERT ... SELECT ... WHERE NOT
+    EXISTS, and on Postgres the audit row in the same statement), one round
+    trip. The caller holds the user's row lock, so the statement, which
+    starts after the lock is granted, sees every booking of theirs committed
+    before it. Returns the new booking (all its columns read back), or None."""
+    return audit.insert_recorded(_insert_statement(tuple(values)), values, entering, Booking)
 
 
 @functools.cache
 def _insert_statement(names: tuple[str, ...]):
-    """`_insert_unless_overlapping`'s statement for these columns, with a
-    bound parameter per column: built once, so its cache key is too."""
+    """`_insert_unless_overlapping`'s INSERT for these columns, with a bound
+    parameter per column: built once, so its cache key is too."""
     columns = Booking.__table__.c
     params = {name: db.bindparam(name, type_=columns[name].type) for name in names}
     clash = _student_overlaps(params["user_id"], params["start_time"], params["end_time"]).exists()
     row = db.select(*params.values()).where(~clash)
     table = Booking.__table__
-    insert = db.insert(table).from_select(list(names), row).returning(*table.c)
-    return db.select(Booking).from_statement(insert)  # the row read back as a Booking
+    return db.insert(table).from_select(list(names), row).returning(*table.c)
 
 
 def lock_user(user_id: int) -> None:
@@ -222,12 +222,14 @@ def create_booking(user: User, *, start_time: datetime, end_time: datetime, cpu_
     image = image or session_images()[0]["name"]
     tags = list(tags)
     need = Resources(cpu_cores, gb_to_mib(memory_gb), gpu_count)
-    nodes = placement.node_sizes()  # one query for the limits and the fit
-    rules = limits(nodes=nodes)
-    _validate_window(start_time, end_time, utcnow(), rules)
-    _validate_request(need, memory_gb, image, tags, rules, nodes)
     with placement.capacity_transaction():
-        policy = policies.locked_policy(user)  # the user's row locked, as lock_user
+        # The user's row locked (as lock_user), their policy, and on Postgres
+        # the nodes' sizes for the limits and the fit: one round trip.
+        policy, nodes = policies.locked_policy(user, also=placement.NODE_SIZES_COLUMN)
+        nodes = placement.node_sizes(nodes)
+        rules = limits(nodes=nodes)
+        _validate_window(start_time, end_time, utcnow(), rules)
+        _validate_request(need, memory_gb, image, tags, rules, nodes)
         try:
             policies.check_booking(user, start=start_time, end=end_time, cpu_cores=cpu_cores,
                                    memory_gb=memory_gb, gpu_count=gpu_count, policy=policy)
@@ -237,16 +239,16 @@ def create_booking(user: User, *, start_time: datetime, end_time: datetime, cpu_
         values = {"user_id": user.id, "start_time": start_time, "end_time": end_time, "cpu_cores": cpu_cores,
                   "memory_gb": memory_gb, "gpu_count": gpu_count, "image": image, "purpose": purpose,
                   "required_tags": tags}
-        booking = _insert_unless_overlapping(values)
+        entering = workflow.create(values, user.id)
+        booking = _insert_unless_overlapping(values, entering)
         if booking is None:
             _check_student_overlap(user.id, start_time, end_time)  # raises Conflict naming it
-            booking = _insert_unless_overlapping(values)  # it ended meanwhile (cancelled, rejected)
+            booking = _insert_unless_overlapping(values, entering)  # it ended meanwhile (cancelled, rejected)
             if booking is None:
                 raise Busy("Your bookings changed meanwhile; try again.")
-        workflow.create(booking, user.id)
         commit_keeping_state()  # the response shows what was just written
-    if policies.auto_approves(policy, booking):
-        approval_rounds.hold_or_approve(booking, policy)  # at once, or held for its approval round
+    if policies.auto_approves(policy, booking) and not approval_rounds.hold_for_round(booking):
+        approve_by_policy(booking.id, policy.id)  # at once: no approval round for it
     return booking
 
 

@@ -303,15 +303,17 @@ def first_overbooked_instant(agent: Agent, since: datetime) -> datetime | None:
                  if not usage.within(total)), None)
 
 
-def node_sizes() -> list:
+def node_sizes(read=None) -> list:
     """Every registered node as a row with its id, name, size, tags and last
     health (what `Resources.of` and `has_image` read), in one query and
     without building Agent objects: booking creation reads them on every
     request, for `node_maxima` and `nodes_big_enough` both. On Postgres the
-    rows come as one JSON array, decoded in one call rather than two JSON
-    values (tags, health) per node."""
+    rows come as one JSON array (`NODE_SIZES_COLUMN`), decoded in one call
+    rather than two JSON values (tags, health) per node; `read` is that
+    column's value when the caller read it in a statement of its own."""
     if _is_postgres():
-        return [NodeSize(*node) for node in db.session.scalar(_NODE_SIZES_JSON) or []]
+        rows = read if read is not None else db.session.scalar(_NODE_SIZES_JSON)
+        return [NodeSize(*node) for node in rows or []]
     return list(db.session.execute(_NODE_SIZES))
 
 
@@ -329,6 +331,8 @@ class NodeSize(NamedTuple):
 _NODE_COLUMNS = [getattr(Agent, name) for name in NodeSize._fields]
 _NODE_SIZES = db.select(*_NODE_COLUMNS)
 _NODE_SIZES_JSON = db.select(func.json_agg(func.json_build_array(*_NODE_COLUMNS)))
+# `node_sizes`' JSON array as a column another statement may read in passing (Postgres).
+NODE_SIZES_COLUMN = _NODE_SIZES_JSON.scalar_subquery()
 
 
 def nodes_big_enough(need: Resources, required_tags: Iterable[str] = (), nodes: list | None = None) -> list:
@@ -521,7 +525,8 @@ def choose_batch(usable: list[Agent], requests: list[Booking], weight: dict[int,
     held = [b for bs in holdings(list(by_id), lo, hi).values() for b in bs]
     moving = [b for b in held if movable(b, now) and b.start_time >= lo and b.end_time <= hi]
     moving_ids = {b.id for b in moving}
-    fixed = [repack.Fixed(b.agent_id, b.start_time, b.end_time, _size(b)) for b in held if b.id not in moving_ids]
+    fixed = [repack.Fixed(b.agent_id, b.start_time, b.end_time, _size(b))
+             for b in held if b.id not in moving_ids]
     allowed: dict[tuple, tuple[int, ...]] = {}  # many bookings share tags, image and size
 
     def nodes_for(b: Booking) -> tuple[int, ...]:

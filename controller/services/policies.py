@@ -78,21 +78,26 @@ def policy_for(user: User) -> Policy:
     return default_policy()
 
 
-def locked_policy(user: User) -> Policy:
+def locked_policy(user: User, also=None) -> tuple[Policy, object]:
     """Lock the user's row for the rest of the transaction (as
     `bookings.lock_user` does) and return their policy (as `policy_for`),
-    read in the same statement: a booking request needs both, one round trip."""
-    stmt = _locked_policy_statement(db.engine.dialect.name == "postgresql")
+    read in the same statement: a booking request needs both, one round trip.
+    `also`: a scalar subquery read in the same statement on Postgres, its
+    value returned second (None elsewhere, or when not given)."""
+    postgres = db.engine.dialect.name == "postgresql"
+    stmt = _locked_policy_statement(postgres, also if postgres else None)
     row = db.session.execute(stmt, {"user_id": user.id}).first()
-    return row[1] if row is not None and row[1] is not None else default_policy()
+    policy = row[1] if row is not None and row[1] is not None else default_policy()
+    return policy, (row[2] if row is not None and len(row) > 2 else None)
 
 
 @functools.cache
-def _locked_policy_statement(lock: bool):
+def _locked_policy_statement(lock: bool, also=None):
     """`locked_policy`'s statement, the user's id a bound parameter: built
     once (it runs on every booking request), so its cache key is too."""
     theirs = or_(Policy.id == User.policy_id, and_(User.policy_id.is_(None), Policy.is_default))
-    stmt = (db.select(User.id, Policy).select_from(User).outerjoin(Policy, theirs)
+    columns = (User.id, Policy) if also is None else (User.id, Policy, also)
+    stmt = (db.select(*columns).select_from(User).outerjoin(Policy, theirs)
             .where(User.id == db.bindparam("user_id")))
     return stmt.with_for_update(of=User) if lock else stmt
 

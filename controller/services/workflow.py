@@ -222,14 +222,14 @@ def _lapse_waiting_extension(booking: Booking, move: Move, actor_id: int | None)
     audit.record("extension_request", request.id, "lapsed", actor_id, before, after)
 
 
-def create(booking: Booking, actor_id: int) -> Booking:
-    """A new booking enters the workflow as pending, with its audit row.
-    The caller has added and flushed it (or inserted it, pending by default:
-    then nothing is left to flush)."""
-    if booking.status != BookingStatus.PENDING.value:
-        booking.status = BookingStatus.PENDING.value
-    audit.record("booking", booking.id, "created", actor_id, None, _snapshot(booking, {}))
-    return booking
+def create(values: dict, actor_id: int) -> audit.Row:
+    """A new booking enters the workflow as pending, asked for by `actor_id`:
+    `values`, the columns about to be inserted, get the status, and the audit
+    row it enters with is returned, to be written with the booking
+    (`audit.insert_recorded`)."""
+    values["status"] = BookingStatus.PENDING.value
+    entering = Booking(status=values["status"], start_time=values["start_time"], end_time=values["end_time"])
+    return audit.Row("booking", "created", actor_id, None, _snapshot(entering, {}))
 
 
 def actions_for(booking: Booking, by: Actor, now: datetime | None = None) -> list[str]:

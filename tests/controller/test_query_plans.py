@@ -47,13 +47,14 @@ def _plan_nodes(node):
 
 def plans_of(app, call) -> list[tuple[str, list[dict]]]:
     """(statement, plan nodes) of every SELECT on bookings that `call` issues,
-    and of every INSERT ... SELECT (a booking's insert checks the student's
-    overlap in its SELECT); EXPLAIN without ANALYZE runs neither."""
+    and of every INSERT ... SELECT, bare or in a WITH (a booking's insert
+    checks the student's overlap in its SELECT, and on Postgres writes its
+    audit row in the same statement); EXPLAIN without ANALYZE runs none."""
     captured = []
 
     def capture(_conn, cursor, statement, parameters, _context, _many):
         words = statement.lstrip().upper()
-        reads = words.startswith("SELECT") or (words.startswith("INSERT") and "\nFROM BOOKINGS" in words)
+        reads = words.startswith("SELECT") or (words.startswith(("INSERT", "WITH")) and "\nFROM BOOKINGS" in words)
         if reads and "bookings" in statement:
             captured.append(cursor.mogrify(statement, parameters).decode())
 

@@ -1,6 +1,7 @@
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import event
 
 from controller.extensions import db
 from controller.models import AuditEvent, Booking
@@ -21,6 +22,36 @@ def test_student_books_a_pending_booking(client, student_headers, student, node)
     assert "admin_notes" not in body and "user_id" not in body
     event = db.session.scalar(db.select(AuditEvent).where(AuditEvent.entity_type == "booking"))
     assert (event.action, event.actor_id, event.after["status"]) == ("created", student.id, "pending")
+
+
+def test_a_booking_request_is_three_round_trips_with_its_audit_row_in_the_insert(client, student_headers, student,
+                                                                                  node):
+    """The busiest write (issue 12): the token's user; the user's row locked
+    with their policy and the nodes' sizes; the booking and its audit row in
+    one statement. Then the commit."""
+    statements = []
+    listener = lambda *args: statements.append(args[2])  # noqa: E731 (before_cursor_execute's statement)
+    event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        response = client.post("/api/student/book", headers=student_headers, json=booking_payload())
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listener)
+    assert response.status_code == 201, response.get_json()
+    assert len(statements) == 3, statements
+    assert "FOR UPDATE OF users" in statements[1] and "json_agg" in statements[1]
+    assert "INSERT INTO bookings" in statements[2] and "INSERT INTO audit_events" in statements[2]
+    event_row = db.session.scalar(db.select(AuditEvent).where(AuditEvent.entity_id == response.get_json()["id"]))
+    assert (event_row.entity_type, event_row.action, event_row.actor_id) == ("booking", "created", student.id)
+    assert event_row.after == {"status": "pending", "agent_id": None, "start_time": response.get_json()["start_time"],
+                               "end_time": response.get_json()["end_time"]}
+
+
+def test_a_refused_overlapping_request_writes_no_audit_row(client, student_headers, node):
+    first = client.post("/api/student/book", headers=student_headers, json=booking_payload())
+    assert first.status_code == 201
+    assert_error(client.post("/api/student/book", headers=student_headers, json=booking_payload()), 409, "conflict")
+    assert db.session.scalar(db.select(db.func.count()).select_from(AuditEvent)
+                             .where(AuditEvent.entity_type == "booking")) == 1
 
 
 def test_times_with_other_offsets_are_stored_in_utc(client, student_headers, node):
