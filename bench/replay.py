@@ -11,6 +11,15 @@ app's test client (the real routes, services and Postgres). After each
 replay an independent SQL sweep checks that no node holds more than it has
 at any booking's start.
 
+One more configuration replays approval rounds (APPROVAL_MODE=rounds with
+ROUND_SETTINGS, services/approval_rounds.py): the students' policy approves
+by itself; a request starting more than 6 h after it arrives is held and
+decided, together with the others pending, by the round 6 h before its
+start. The replay keeps its own clock: it books each request at its
+arrival and runs the round service at every round boundary in between, as
+the scheduler's job would. It prints each booking request's latency (those
+decided at once include their approval) and each round's, per decision.
+
 The optimum: an exact ILP (OR-Tools CP-SAT) over the same nodes and windows,
 maximising first the count of accepted requests, then the core-hours, each
 under a time limit; when it stops at the limit the gap to its bound is
@@ -25,6 +34,7 @@ dropped); nothing leaves loopback.
 from __future__ import annotations
 
 import argparse
+import math
 import random
 import sys
 import time
@@ -47,8 +57,8 @@ from bench.common import percentile  # noqa: E402
 from bench.seed import scratch_database  # noqa: E402
 from controller import create_app  # noqa: E402
 from controller.extensions import db  # noqa: E402
-from controller.models import Agent, User  # noqa: E402
-from controller.services import repack  # noqa: E402
+from controller.models import Agent, Booking, User  # noqa: E402
+from controller.services import approval_rounds, repack  # noqa: E402
 from controller.services.accounts import hash_password  # noqa: E402
 
 NODES = (  # name, cores, memory GB, GPUs
@@ -57,12 +67,16 @@ NODES = (  # name, cores, memory GB, GPUs
     ("cpu8", 8, 32, 0),
 )
 IMAGE = "jupyter/base-notebook:latest"
-CONFIGS = (  # label, placement policy, repacking
-    ("spread (before)", "spread", False),
-    ("best-fit", "best_fit", False),
-    ("spread + repack", "spread", True),
-    ("best-fit + repack (project)", "best_fit", True),
+CONFIGS = (  # label, placement policy, repacking, how approval decides (APPROVAL_MODE)
+    ("spread (before)", "spread", False, "on_arrival"),
+    ("best-fit", "best_fit", False, "on_arrival"),
+    ("spread + repack", "spread", True, "on_arrival"),
+    ("best-fit + repack (project)", "best_fit", True, "on_arrival"),
+    ("best-fit + repack + rounds", "best_fit", True, "rounds"),
 )
+# The approval rounds replayed (services/approval_rounds.py): the settings' defaults.
+ROUND_SETTINGS = {"APPROVAL_DECIDE_HOURS": 6, "APPROVAL_ROUND_MINUTES": 120, "APPROVAL_ROUND_LOOKAHEAD_HOURS": 72,
+                  "APPROVAL_ROUND_TIME_LIMIT_MS": 2000, "APPROVAL_ROUND_CORE_HOUR_WEIGHT": 5}
 # The week's mix: hours 1..8 and cores, weighted toward short, small requests
 # (calibrated so that spreading and plain best fit score about what issue 13
 # measured: ~95 % and ~92 % of the optimum's count).
@@ -229,6 +243,72 @@ def replay(app, requests: list[Request], policy: str, repacking: bool) -> dict:
             "gave_up": gave_up}
 
 
+def replay_rounds(app, requests: list[Request], policy: str) -> dict:
+    """The same week with approval rounds (APPROVAL_MODE=rounds, ROUND_SETTINGS):
+    every student's policy approves by itself; each request is booked through
+    the API at its arrival on the replay's clock (`approval_rounds.clock`),
+    and at every round boundary before it the round service runs
+    (`approval_rounds.run_round`, as the scheduler's job would), then at the
+    boundaries left until the last held request is decided. The accepted
+    count and core-hours are read back from the database. Latencies: each
+    booking request (those decided at once include their approval) and each
+    round that decided something, per decision."""
+    app.config.update(PLACEMENT_POLICY=policy, REPACK_ENABLED=True, RATELIMIT_ENABLED=False,
+                      APPROVAL_MODE="rounds", **ROUND_SETTINGS)
+    admin, students = seed_lab(app, len(requests))
+    client = app.test_client()
+    step = timedelta(minutes=ROUND_SETTINGS["APPROVAL_ROUND_MINUTES"])
+    now = requests[0].arrival
+    boundary = approval_rounds.EPOCH + step * math.ceil((now - approval_rounds.EPOCH) / step)
+    book_ms, round_ms, per_decision_ms = [], [], []
+
+    def rounds_until(moment: datetime) -> None:
+        nonlocal boundary, now
+        while boundary <= moment:
+            now = boundary
+            began = time.perf_counter()
+            with app.app_context():
+                decided = approval_rounds.run_round(boundary)
+            if decided:
+                elapsed = (time.perf_counter() - began) * 1000
+                round_ms.append(elapsed)
+                per_decision_ms.append(elapsed / max(1, decided["approved"] + decided["left_for_admin"]))
+            boundary += step
+
+    saved_clock = approval_rounds.clock
+    approval_rounds.clock = lambda: now
+    try:
+        with app.app_context():
+            db.session.execute(db.text("UPDATE policies SET auto_approve = true WHERE is_default"))
+            db.session.commit()
+        for request, student in zip(requests, students, strict=True):
+            rounds_until(request.arrival)
+            now = request.arrival
+            began = time.perf_counter()
+            booked = client.post("/api/student/book", headers=student, json={
+                "start_time": request.start.isoformat(), "end_time": request.end.isoformat(),
+                "cpu_cores": request.cpu_cores, "memory_gb": request.memory_gb, "gpu_count": request.gpu_count,
+                "image": IMAGE})
+            book_ms.append((time.perf_counter() - began) * 1000)
+            assert booked.status_code == 201, booked.get_json()
+        with app.app_context():
+            last = db.session.scalar(db.select(db.func.max(Booking.decide_at)).where(Booking.status == "pending"))
+        if last is not None:
+            rounds_until(last)
+        with app.app_context():
+            accepted, core_hours = db.session.execute(db.text(
+                "SELECT count(*), coalesce(sum(cpu_cores * extract(epoch FROM end_time - start_time) / 3600), 0)"
+                " FROM bookings WHERE status = 'approved'")).one()
+            moves = db.session.scalar(db.text("SELECT count(*) FROM audit_events WHERE action = 'moved'"))
+            db.session.execute(db.text("UPDATE policies SET auto_approve = false WHERE is_default"))
+            db.session.commit()
+    finally:
+        approval_rounds.clock = saved_clock
+        app.config.update(APPROVAL_MODE="on_arrival")
+    return {"accepted": accepted, "core_hours": float(core_hours), "latencies": book_ms, "moves": moves,
+            "gave_up": 0, "round_ms": round_ms, "per_decision_ms": per_decision_ms}
+
+
 def overbooked(database_url: str) -> int:
     """Independently of the app: (booking start, node) pairs at which the
     node's approved and active bookings need more than it has."""
@@ -273,8 +353,9 @@ def run_seed(app, database_url: str, seed: int, count: int, ilp_seconds: float, 
         taken, hours = online_ceiling(requests)
         out(f"  {'approve whenever it fits':30s} accepted {taken:4d} = {100 * taken / best_count:5.1f} % of optimum,"
             f" core-hours {100 * hours / best_hours:5.1f} %")
-    for label, policy, repacking in configs:
-        figures = replay(app, requests, policy, repacking)
+    for label, policy, repacking, mode in configs:
+        figures = (replay(app, requests, policy, repacking) if mode == "on_arrival"
+                   else replay_rounds(app, requests, policy))
         figures["overbooked"] = overbooked(database_url)
         figures["count_ratio"] = figures["accepted"] / best_count
         figures["hours_ratio"] = figures["core_hours"] / best_hours
@@ -283,6 +364,11 @@ def run_seed(app, database_url: str, seed: int, count: int, ilp_seconds: float, 
             f" core-hours {100 * figures['hours_ratio']:5.1f} %, approval p50 {percentile(figures['latencies'], 50):5.1f} ms"
             f" p95 {percentile(figures['latencies'], 95):5.1f} ms, moves {figures['moves']},"
             f" gave up {figures['gave_up']}, over-booked instants {figures['overbooked']}")
+        if mode == "rounds":
+            out(f"  {'':30s} (latency above: each booking request; {len(figures['round_ms'])} rounds decided,"
+                f" p95 {percentile(figures['round_ms'], 95) if figures['round_ms'] else 0:.0f} ms a round,"
+                f" p95 {percentile(figures['per_decision_ms'], 95) if figures['per_decision_ms'] else 0:.0f} ms"
+                f" per decision)")
     return results
 
 

@@ -55,7 +55,8 @@ def check_config(config) -> None:
 
 APPROVAL_MODES = ("on_arrival", "rounds")
 # (key, setting, lowest allowed value) of the approval-round numbers.
-APPROVAL_NUMBERS = (("decide_hours", "APPROVAL_DECIDE_HOURS", 0), ("round_minutes", "APPROVAL_ROUND_MINUTES", 1),
+APPROVAL_NUMBERS = (("decide_hours", "APPROVAL_DECIDE_HOURS", 0),
+                    ("round_minutes", "APPROVAL_ROUND_MINUTES", 1),
                     ("lookahead_hours", "APPROVAL_ROUND_LOOKAHEAD_HOURS", 0),
                     ("time_limit_ms", "APPROVAL_ROUND_TIME_LIMIT_MS", 1),
                     ("core_hour_weight", "APPROVAL_ROUND_CORE_HOUR_WEIGHT", 0))

@@ -90,29 +90,26 @@ def weight(booking: Booking, rules: dict) -> int:
     return 100 + round(rules["core_hour_weight"] * booking.cpu_cores * hours)
 
 
-def hold_or_approve(booking: Booking, policy: Policy) -> bool:
+def hold_for_round(booking: Booking) -> bool:
     """For a new pending booking its policy approves by itself: hold it for
-    its round (`decide_at`, audited), or when it starts too soon for one (or
-    rounds are off) approve it at once (`bookings.approve_by_policy`).
-    Returns whether it was approved now."""
-    from controller.services.bookings import approve_by_policy  # bookings calls this module
-
+    its round (`decide_at`, audited) and return True; False when it starts
+    too soon for one, or rounds are off: `bookings.create_booking` then
+    approves it at once (`approve_by_policy`). Also True when it is no
+    longer pending (nothing left to approve)."""
     when = decide_at(booking.start_time, clock())
     if when is None:
-        return approve_by_policy(booking.id, policy.id)
+        return False
     try:
         with placement.capacity_transaction():
             locked = db.session.scalars(db.select(Booking).where(Booking.id == booking.id).with_for_update()
                                         .execution_options(populate_existing=True)).one()
-            if locked.status != BookingStatus.PENDING:
-                db.session.rollback()
-                return False
-            workflow.apply(locked, "hold_for_round", Actor.POLICY, None, decide_at=when,
-                           note=f"decided by the approval round at {when.isoformat()}")
+            if locked.status == BookingStatus.PENDING:
+                workflow.apply(locked, "hold_for_round", Actor.POLICY, None, decide_at=when,
+                               note=f"decided by the approval round at {when.isoformat()}")
             db.session.commit()
     except (Busy, InvalidTransition):
-        db.session.rollback()
-    return False
+        db.session.rollback()  # left pending for an admin, as when no node fits
+    return True
 
 
 def _approvable(bookings: list[Booking]) -> dict[int, Policy]:
@@ -138,7 +135,8 @@ def run_round(now: datetime | None = None) -> dict:
     if rules["mode"] != "rounds" or not policies.auto_approval_enabled():
         return {}
     now = now or clock()
-    is_due = (Booking.status == BookingStatus.PENDING) & Booking.decide_at.is_not(None) & (Booking.decide_at <= now)
+    is_due = ((Booking.status == BookingStatus.PENDING) & Booking.decide_at.is_not(None)
+              & (Booking.decide_at <= now))
     if db.session.scalar(db.select(Booking.id).where(is_due).limit(1)) is None:
         db.session.rollback()
         return {}

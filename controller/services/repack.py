@@ -299,5 +299,6 @@ def choose(capacity: dict[int, Size], fixed: list[Fixed], placed: list[Item], op
         return Choice(set(), {item.key: item.current for item in placed}, True)
     node_of = {key: node for (key, node), var in x.items() if solver.value(var)}
     taken = {key for key, var in take.items() if solver.value(var)}
-    moves = [(item.key, item.current, node_of[item.key]) for item in placed if node_of[item.key] != item.current]
+    moves = [(item.key, item.current, node_of[item.key]) for item in placed
+             if node_of[item.key] != item.current]
     return Choice(taken, node_of, status != cp_model.OPTIMAL, moves)
