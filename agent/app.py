@@ -27,7 +27,7 @@ from agent.errors import (
 )
 from agent.health import node_facts, prime_cpu_percent
 from agent.runtime import DockerRuntime, SessionSpec
-from agent.schemas import CONTAINER_NAME_RE, StartContainerSchema, StopContainerSchema
+from agent.schemas import CONTAINER_NAME_RE, CONTROLLER_ID_RE, StartContainerSchema, StopContainerSchema
 
 log = logging.getLogger("agent")
 
@@ -131,6 +131,7 @@ def _register_routes(app: Flask) -> None:
             command=tuple(data["command"]) if data["command"] else None,
             env=data["env"],
             publish=data["publish"],
+            controller_id=data["controller_id"],
         )
         not_before = None if data["start_in"] is None else received + data["start_in"]
         container, created = _runtime().start(spec, prepare=data["prepare"], not_before=not_before)
@@ -146,9 +147,13 @@ def _register_routes(app: Flask) -> None:
 
     @app.get("/containers")
     def containers():
-        """Managed containers with booking id, status, start time and usage."""
+        """Managed containers with booking id, status, start time and usage; with
+        `?controller=<id>`, none of another controller's."""
         usage = request.args.get("usage", "1").lower() not in ("0", "false", "no")
-        return jsonify(containers=_runtime().list_managed(usage=usage))
+        controller_id = request.args.get("controller") or None
+        if controller_id is not None and not CONTROLLER_ID_RE.match(controller_id):
+            raise ValidationFailed("Invalid controller id.", {"controller": ["Not a controller id."]})
+        return jsonify(containers=_runtime().list_managed(usage=usage, controller_id=controller_id))
 
     @app.post("/test_image/<path:image>")
     def test_image(image: str):

@@ -63,6 +63,11 @@ SPEC_LABEL = "lab.booking.spec"
 GPUS_LABEL = "lab.booking.gpus"
 HOST_PORT_LABEL = "lab.booking.host_port"
 CONTAINER_PORT_LABEL = "lab.booking.container_port"
+# Which controller installation asked for the container (its id, sent with
+# each start): controllers sharing one engine (two test runs on one machine)
+# number their bookings alike, so the id is in the name too, and a listing
+# asked for one controller leaves the others' containers out.
+CONTROLLER_LABEL = "lab.booking.controller"
 NAME_PREFIX = "booking-"
 _PORT_BUSY_MARKERS = ("port is already allocated", "address already in use")
 _START_ATTEMPTS = 5
@@ -84,10 +89,12 @@ class SessionSpec:
     env: Mapping[str, str] = field(default_factory=dict)
     # Publish the port on the node even on the session network (not HTTP: no proxy carries it).
     publish: bool = False
+    # The controller installation's id (None: a controller that sends none).
+    controller_id: str | None = None
 
     @property
     def name(self) -> str:
-        return container_name(self.booking_id)
+        return container_name(self.booking_id, self.controller_id)
 
     @property
     def nano_cpus(self) -> int:
@@ -113,8 +120,10 @@ class SessionSpec:
         return hashlib.sha256(canonical.encode()).hexdigest()[:32]
 
 
-def container_name(booking_id: str) -> str:
-    return f"{NAME_PREFIX}{booking_id}"
+def container_name(booking_id: str, controller_id: str | None = None) -> str:
+    """`booking-<controller id>-<booking id>`, or `booking-<booking id>` for a
+    controller that sends no id (and the containers made before ids)."""
+    return f"{NAME_PREFIX}{controller_id}-{booking_id}" if controller_id else f"{NAME_PREFIX}{booking_id}"
 
 
 def image_allowed(image: str, patterns: Iterable[str]) -> bool:
@@ -316,7 +325,7 @@ class DockerRuntime:
               not_before: float | None = None) -> tuple[dict, bool]:
         """Make the booking's container run; return (description, created).
 
-        Idempotent: if `booking-<id>` exists, is managed and was made with
+        Idempotent: if the booking's container (`spec.name`) exists, is managed and was made with
         the same spec, it is returned as is when running, unpaused when it was
         prepared, and started again in place (same container, files, port and
         GPUs) when it had exited; a dead container is replaced. Otherwise a
@@ -476,6 +485,8 @@ class DockerRuntime:
             SPEC_LABEL: spec.fingerprint(),
             GPUS_LABEL: ",".join(gpus),
         }
+        if spec.controller_id:
+            labels[CONTROLLER_LABEL] = spec.controller_id
         port_bindings = None
         if spec.port is not None:
             labels[CONTAINER_PORT_LABEL] = str(spec.port)
@@ -607,6 +618,7 @@ class DockerRuntime:
             "id": attrs.get("Id"),
             "name": name,
             "booking_id": labels.get(BOOKING_LABEL),
+            "controller_id": labels.get(CONTROLLER_LABEL),
             "image": config.get("Image"),
             "status": state.get("Status"),
             # Made ahead of its start and not started yet (the agent pauses
@@ -624,15 +636,20 @@ class DockerRuntime:
             "gpus": [g for g in labels.get(GPUS_LABEL, "").split(",") if g],
         }
 
-    def list_managed(self, usage: bool = True) -> list[dict]:
+    def list_managed(self, usage: bool = True, controller_id: str | None = None) -> list[dict]:
         """Every managed container (any state), with one-shot resource usage when asked.
 
-        Usage comes from Docker's one-shot stats (no two-sample wait), fetched in
-        parallel; a container that vanishes meanwhile is skipped.
-        Raises DockerUnavailable.
+        With `controller_id`, only that controller's containers and those that
+        name no controller (made before controllers sent their id): never
+        another controller's. Usage comes from Docker's one-shot stats (no
+        two-sample wait), fetched in parallel; a container that vanishes
+        meanwhile is skipped. Raises DockerUnavailable.
         """
         described = []
         for summary in self._managed_summaries():
+            owner = (summary.get("Labels") or {}).get(CONTROLLER_LABEL)
+            if controller_id and owner and owner != controller_id:
+                continue
             attrs = self.inspect(summary["Id"])
             if attrs is not None and self.is_managed(attrs):
                 described.append(self.describe(attrs))

@@ -17,6 +17,7 @@ from agent.config import DEFAULT_ENV_ALLOWLIST, ENV_NAME_RE
 
 BOOKING_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
 CONTAINER_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
+CONTROLLER_ID_RE = re.compile(r"^[A-Za-z0-9]{1,32}$")
 MIN_MEMORY_GB = 1 / 64  # 16 MiB: below that Docker refuses or the container cannot start
 MIN_CPU_CORES = 0.01  # Docker's own floor for NanoCpus
 MAX_GPU_COUNT = 16  # GPUs one session may ask for
@@ -96,6 +97,10 @@ class StartContainerSchema(Schema):
     # Publish the session's port on the node (AGENT_PUBLISH_ADDRESS), off AGENT_SESSION_NETWORK
     # if one is set: for a session that is not HTTP (SSH), which no proxy carries.
     publish = fields.Boolean(load_default=False, truthy={True}, falsy={False})
+    # The controller installation's id: in the container's name and labels, so that
+    # controllers sharing an engine never meet each other's containers.
+    controller_id = StrictString(load_default=None, allow_none=True,
+                                 validate=validate.Regexp(CONTROLLER_ID_RE))
     # Make the container ahead of the booking's start, paused; the start unpauses it.
     prepare = fields.Boolean(load_default=False, truthy={True}, falsy={False})
     # Seconds to hold a start before running it (a prepared session's start sent ahead).

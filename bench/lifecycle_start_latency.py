@@ -127,10 +127,11 @@ def booked_starts(client, image: str, count: int, deadline: float, prepare: floa
     controller = None
     booking_ids: list[int] = []
     log = Path("/tmp") / f"{database}.log"
+    instance = f"bench{uuid.uuid4().hex[:8]}"  # in the container names: booking-<instance>-<id>
     events = EngineEvents(client)
     try:
         controller = ControllerProcess(url, image, log, SCHEDULER_TICK_SECONDS="1",
-                                       SESSION_PREPARE_SECONDS=str(prepare))
+                                       SESSION_PREPARE_SECONDS=str(prepare), CONTROLLER_INSTANCE_ID=instance)
         conn = psycopg2.connect(url)
         conn.autocommit = True
         with conn.cursor() as cur:
@@ -161,7 +162,7 @@ def booked_starts(client, image: str, count: int, deadline: float, prepare: floa
                     (user_id, agent_ids[i % 2], start, start + timedelta(seconds=30), image, admin_id))
                 booking_ids.append(cur.fetchone()[0])
         conn.close()
-        names = {booking_id: f"booking-{booking_id}" for booking_id in booking_ids}
+        names = {booking_id: f"booking-{instance}-{booking_id}" for booking_id in booking_ids}
         prepared_before = 0
         stop_at = time.monotonic() + deadline
         while time.monotonic() < stop_at:
@@ -186,7 +187,7 @@ def booked_starts(client, image: str, count: int, deadline: float, prepare: floa
             agent.stop()
         for booking_id in booking_ids:
             try:
-                client.containers.get(f"booking-{booking_id}").remove(force=True)
+                client.containers.get(f"booking-{instance}-{booking_id}").remove(force=True)
             except docker.errors.NotFound:
                 pass
         admin_sql(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')

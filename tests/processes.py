@@ -143,10 +143,13 @@ class UdpListener:
 
 
 def remove_booking_containers(client, booking_ids) -> None:
+    """Remove this controller's containers of these bookings (in an app context)."""
     import docker.errors
+
+    from controller.services.lifecycle import container_name
 
     for booking_id in booking_ids:
         try:
-            client.containers.get(f"booking-{booking_id}").remove(force=True)
+            client.containers.get(container_name(booking_id)).remove(force=True)
         except docker.errors.NotFound:
             pass

@@ -117,6 +117,8 @@ def stop_container(endpoint: AgentEndpoint, name: str, stop_timeout: int, timeou
                  json={"timeout": stop_timeout})
 
 
-def containers(endpoint: AgentEndpoint, timeout: float) -> list[dict]:
-    """The node's managed containers (without usage figures, which are slow)."""
-    return _call(endpoint, "GET", "/containers?usage=0", timeout).get("containers", [])
+def containers(endpoint: AgentEndpoint, timeout: float, controller_id: str) -> list[dict]:
+    """The node's managed containers of this controller (and older ones that
+    name no controller), without usage figures, which are slow."""
+    path = f"/containers?usage=0&controller={controller_id}"
+    return _call(endpoint, "GET", path, timeout).get("containers", [])

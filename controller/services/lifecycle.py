@@ -25,6 +25,7 @@ afterwards, one booking at a time, in the job's own thread.
 from __future__ import annotations
 
 import logging
+import secrets
 import threading
 import time
 from collections.abc import Callable
@@ -33,9 +34,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from flask import current_app
+from sqlalchemy.exc import IntegrityError
 
 from controller.extensions import db
-from controller.models import Agent, AgentStatus, Booking, utcnow
+from controller.models import Agent, AgentStatus, Booking, Setting, utcnow
 from controller.services import agent_client, audit, placement, sessions, workflow
 from controller.services.agent_client import AgentCallFailed, AgentEndpoint
 from controller.services.bookings import image_port, locked_booking
@@ -96,12 +98,53 @@ def _retry_due(column):
     return (column.is_(None)) | (column <= utcnow())
 
 
+# --- which containers are this controller's ------------------------------
+
+INSTANCE_ID_KEY = "controller_instance_id"
+
+
+def instance_id() -> str:
+    """This controller installation's id: CONTROLLER_INSTANCE_ID, else a
+    random one made once and kept in the settings table (every worker reads
+    the same). Sent with each start, the agent puts it in the container's
+    name and labels and lists back only this controller's containers (and
+    older ones that name none), so controllers whose agents share a Docker
+    engine never meet each other's bookings of the same number."""
+    known = current_app.extensions.get(INSTANCE_ID_KEY)
+    if known is None:
+        known = config("CONTROLLER_INSTANCE_ID") or _stored_instance_id()
+        current_app.extensions[INSTANCE_ID_KEY] = known
+    return known
+
+
+def _stored_instance_id() -> str:
+    # Its own connections: the caller's transaction is left as it is.
+    read = db.select(Setting.value).where(Setting.key == INSTANCE_ID_KEY)
+    with db.engine.connect() as conn:
+        stored = conn.execute(read).scalar()
+    if stored is None:
+        try:
+            with db.engine.begin() as conn:
+                conn.execute(db.insert(Setting).values(
+                    key=INSTANCE_ID_KEY, value={"id": secrets.token_hex(4)}, updated_at=utcnow()))
+        except IntegrityError:
+            pass  # another process stored one first: that one holds
+        with db.engine.connect() as conn:
+            stored = conn.execute(read).scalar_one()
+    return stored["id"]
+
+
+def container_name(booking_id: int) -> str:
+    """The name the agent gives this booking's container (agent.runtime.container_name)."""
+    return f"booking-{instance_id()}-{booking_id}"
+
+
 # --- start and stop ------------------------------------------------------
 
 def start_payload(booking: Booking) -> dict:
     """The body of the agent's `POST /start_container` for this booking."""
-    return {"booking_id": booking.id, "image": booking.image, "cpu_cores": booking.cpu_cores,
-            "memory_gb": booking.memory_gb, "gpu_count": booking.gpu_count,
+    return {"booking_id": booking.id, "controller_id": instance_id(), "image": booking.image,
+            "cpu_cores": booking.cpu_cores, "memory_gb": booking.memory_gb, "gpu_count": booking.gpu_count,
             "port": image_port(booking.image), "env": sessions.start_env(booking),
             # A session that is not HTTP (SSH) is reached on the node, not through the proxy.
             "publish": not sessions.image_spec(booking.image)["http"]}
@@ -127,7 +170,7 @@ def _due_stops(now: datetime) -> list[Call]:
             ending | abandoned, Booking.stopped_at.is_(None), _retry_due(Booking.next_stop_at),
         ).order_by(Booking.end_time, Booking.id)
     )
-    return [Call(b.id, AgentEndpoint.of(b.agent), "stop", {"name": b.container_name or f"booking-{b.id}"})
+    return [Call(b.id, AgentEndpoint.of(b.agent), "stop", {"name": b.container_name or container_name(b.id)})
             for b in rows]
 
 
@@ -479,12 +522,14 @@ def reconcile() -> dict:
     vanished, giving the reason."""
     agents = [AgentEndpoint.of(a) for a in db.session.scalars(
         db.select(Agent).where(Agent.status == AgentStatus.ONLINE).order_by(Agent.id))]
+    controller_id = instance_id()
     db.session.commit()
     listings: dict[int, list[dict] | None] = {}
 
     def fetch(endpoint: AgentEndpoint) -> None:
         try:
-            listings[endpoint.agent_id] = agent_client.containers(endpoint, config("AGENT_TIMEOUT_SECONDS"))
+            listings[endpoint.agent_id] = agent_client.containers(endpoint, config("AGENT_TIMEOUT_SECONDS"),
+                                                                  controller_id)
         except AgentCallFailed:
             listings[endpoint.agent_id] = None
 
@@ -497,6 +542,8 @@ def reconcile() -> dict:
             continue
         seen: set[int] = set()
         for container in listing:
+            if container.get("controller_id") not in (None, controller_id):
+                continue  # another controller's (an agent that ignored the filter)
             booking_id = _booking_id(container)
             booking = db.session.get(Booking, booking_id) if booking_id is not None else None
             if booking_id is not None:

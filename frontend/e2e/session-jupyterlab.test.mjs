@@ -129,9 +129,9 @@ describe(`a JupyterLab session in Chromium (${MODE})`, { skip: lacking || false 
   after(async () => {
     for (const browser of [owner, other, anonymous]) await browser?.close();
     await controller?.stop();
-    if (booking) {
+    if (booking?.containerName) {
       try {
-        docker('rm', '-f', `booking-${booking.id}`);
+        docker('rm', '-f', booking.containerName);
       } catch {
         // already gone, as it should be
       }
@@ -176,6 +176,14 @@ describe(`a JupyterLab session in Chromium (${MODE})`, { skip: lacking || false 
     const connect = card.getByRole('link', { name: 'Connect' });
     await connect.waitFor({ timeout: LEAD_MS + 60_000 });
     const connectedAfterStart = (Date.now() - booking.startMs) / 1000;
+    // Its container's name (booking-<controller id>-<id>), for the last test and the clean-up.
+    const { access_token: token } = await api('POST', '/auth/login', {
+      body: credentials(students[0]),
+    });
+    booking.containerName = (
+      await api('GET', `/student/bookings/${booking.id}`, { token })
+    ).container_name;
+    assert.match(booking.containerName, new RegExp(`^booking-[A-Za-z0-9]+-${booking.id}$`));
     // Ending within 30 minutes: the banner warns at once, with no reload either.
     await page
       .getByText(new RegExp(`Your session #${booking.id} ends in`))
@@ -266,12 +274,12 @@ describe(`a JupyterLab session in Chromium (${MODE})`, { skip: lacking || false 
     }
     assert.equal(status, 410);
     await page.getByRole('heading', { name: 'Ended' }).waitFor();
-    let left = 'booking-?';
+    let left = booking.containerName;
     while (Date.now() < deadline) {
-      left = docker('ps', '-aq', '--filter', `name=^booking-${booking.id}$`).trim();
+      left = docker('ps', '-aq', '--filter', `name=^${booking.containerName}$`).trim();
       if (!left) break;
       await sleep(1_000);
     }
-    assert.equal(left, '', `container booking-${booking.id} is gone`);
+    assert.equal(left, '', `container ${booking.containerName} is gone`);
   });
 });

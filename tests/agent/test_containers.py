@@ -6,7 +6,7 @@ import time
 import pytest
 import requests
 
-from agent.runtime import BOOKING_LABEL, MANAGED_LABEL
+from agent.runtime import BOOKING_LABEL, CONTROLLER_LABEL, MANAGED_LABEL
 from tests.agent.conftest import AUTH, free_port, make_config
 from tests.dockerimages import INDEX_HTML
 
@@ -386,3 +386,47 @@ def test_node_id_is_validated():
 
     with pytest.raises(ConfigError):
         make_config(node_id="has space")
+
+
+def test_controllers_sharing_an_engine_get_their_own_container_for_the_same_booking_id(client, docker_client,
+                                                                                        start_body):
+    """Two controllers number their bookings alike: the controller's id in the
+    name and label keeps their sessions apart, a listing asked for one never
+    shows the other's, and a repeated start or stop stays harmless."""
+    body = start_body()
+    first = start(client, {**body, "controller_id": "ctla"})
+    second = start(client, {**body, "controller_id": "ctlb"})
+    legacy = start(client, body)  # a controller that sends no id: the name it always had
+    try:
+        assert [r.status_code for r in (first, second, legacy)] == [201, 201, 201]
+        assert first.json["name"] == f"booking-ctla-{body['booking_id']}"
+        assert second.json["name"] == f"booking-ctlb-{body['booking_id']}"
+        assert legacy.json["name"] == f"booking-{body['booking_id']}"
+        assert len({first.json["id"], second.json["id"], legacy.json["id"]}) == 3
+        labels = docker_client.api.inspect_container(first.json["id"])["Config"]["Labels"]
+        assert (labels[CONTROLLER_LABEL], labels[BOOKING_LABEL]) == ("ctla", body["booking_id"])
+        again = start(client, {**body, "controller_id": "ctla"})
+        assert (again.status_code, again.json["id"]) == (200, first.json["id"])
+
+        def names(query=""):
+            return {c["name"] for c in client.get(f"/containers?usage=0{query}", headers=AUTH).json["containers"]}
+
+        assert names("&controller=ctla") == {first.json["name"], legacy.json["name"]}
+        assert names("&controller=ctlb") == {second.json["name"], legacy.json["name"]}
+        assert names() == {first.json["name"], second.json["name"], legacy.json["name"]}
+        assert stop(client, first.json["name"]).json["removed"] is True
+        assert stop(client, first.json["name"]).json["already_gone"] is True
+        assert names("&controller=ctlb") == {second.json["name"], legacy.json["name"]}
+    finally:
+        for response in (first, second, legacy):
+            if response.status_code == 201:
+                stop(client, response.json["name"])
+
+
+@pytest.mark.parametrize("controller_id", ["", "has-dash", "x" * 33, 7])
+def test_a_bad_controller_id_is_refused(client, start_body, controller_id):
+    response = start(client, {**start_body(), "controller_id": controller_id})
+    assert response.status_code == 422 and "controller_id" in response.json["details"]
+    if isinstance(controller_id, str) and controller_id:
+        listed = client.get(f"/containers?controller={controller_id}", headers=AUTH)
+        assert listed.status_code == 422

@@ -12,8 +12,11 @@ from marshmallow import validate
 from agent import errors as agent_errors
 from agent import schemas as agent_schemas
 from agent.app import create_app as create_agent_app
+from agent.runtime import SessionSpec
 from controller import schemas as controller_schemas
-from controller.config import Config
+from controller.config import Config, ConfigError, check_config
+from controller.extensions import db
+from controller.models import Setting
 from controller.services import agent_client, bookings, lifecycle
 from tests.agent.conftest import AUTH, make_config
 
@@ -68,6 +71,37 @@ def test_the_start_payload_has_exactly_the_fields_the_agent_reads(app):
     assert loaded["booking_id"] == "7" and loaded["port"] == 8888
     assert loaded["env"]["SESSION_TOKEN"] == "s3cret"
     assert loaded["publish"] is False  # a web session goes through the proxy
+
+
+def test_the_agent_names_the_container_as_the_controller_expects(app):
+    booking = SimpleNamespace(id=7, image="jupyter/base-notebook:latest", cpu_cores=2, memory_gb=4.0, gpu_count=0,
+                              session_secret="s3cret")
+    loaded = agent_schemas.StartContainerSchema(max_cpu_cores=2, max_memory_gb=4).load(lifecycle.start_payload(booking))
+    spec = SessionSpec(booking_id=loaded["booking_id"], image=loaded["image"], cpu_cores=loaded["cpu_cores"],
+                       memory_gb=loaded["memory_gb"], controller_id=loaded["controller_id"])
+    assert spec.name == lifecycle.container_name(7) == f"booking-{lifecycle.instance_id()}-7"
+
+
+def test_the_installation_id_is_made_once_and_kept_unless_configured(app):
+    app.extensions.pop(lifecycle.INSTANCE_ID_KEY, None)
+    made = lifecycle.instance_id()
+    assert agent_schemas.CONTROLLER_ID_RE.match(made)
+    assert db.session.get(Setting, lifecycle.INSTANCE_ID_KEY).value == {"id": made}
+    app.extensions.pop(lifecycle.INSTANCE_ID_KEY)  # another worker, or a restart: the same id
+    assert lifecycle.instance_id() == made
+    app.config["CONTROLLER_INSTANCE_ID"] = "lab42"
+    app.extensions.pop(lifecycle.INSTANCE_ID_KEY)
+    try:
+        assert lifecycle.instance_id() == "lab42" and lifecycle.container_name(3) == "booking-lab42-3"
+    finally:
+        app.extensions.pop(lifecycle.INSTANCE_ID_KEY)
+
+
+@pytest.mark.parametrize("value", ["has-dash", "x" * 33, "dot.ted", ""])
+def test_a_controller_instance_id_the_agent_would_refuse_stops_the_start(value):
+    config = {**vars(Config()), "JWT_SECRET_KEY": "k" * 40, "CONTROLLER_INSTANCE_ID": value}
+    with pytest.raises(ConfigError, match="CONTROLLER_INSTANCE_ID"):
+        check_config(config)
 
 
 def test_a_session_that_is_not_http_asks_the_agent_to_publish_its_port(app):

@@ -351,4 +351,4 @@ def deep_answering_node():
 def test_a_node_answering_deeply_nested_json_is_read_as_an_empty_answer(deep_answering_node):
     endpoint = agent_client.AgentEndpoint(1, "deep", deep_answering_node, None)
     assert agent_client.health(endpoint, timeout=5) == {}
-    assert agent_client.containers(endpoint, timeout=5) == []
+    assert agent_client.containers(endpoint, timeout=5, controller_id="c0ffee") == []

@@ -10,7 +10,7 @@ import requests
 
 from controller.extensions import db
 from controller.models import Agent, AuditEvent, Booking, utcnow
-from controller.services import lifecycle
+from controller.services import agent_client, lifecycle
 from controller.utils import wol
 from tests.controller.conftest import bearer
 from tests.processes import UdpListener, free_port
@@ -43,7 +43,7 @@ def test_a_booking_runs_from_start_to_end_with_its_limits(lab, factory, session_
     sleep_until(booking.start_time)
     tick_until(lambda: db.session.get(Booking, booking.id).status == "active")
     booking = db.session.get(Booking, booking.id)
-    assert booking.container_name == f"booking-{booking.id}"
+    assert booking.container_name == lifecycle.container_name(booking.id)
     assert (booking.access_host, booking.access_port > 0) == ("127.0.0.1", True)
     attrs = docker_client.api.inspect_container(booking.container_name)
     assert attrs["State"]["Running"] is True
@@ -100,7 +100,8 @@ def test_admin_cancelling_an_active_booking_stops_it_at_once(client, admin_heade
     db.session.expire_all()
     cancelled = db.session.get(Booking, booking.id)
     assert cancelled.status == "cancelled" and cancelled.stopped_at is not None
-    assert docker_client.containers.list(all=True, filters={"name": f"^/booking-{booking.id}$"}) == []
+    name = lifecycle.container_name(booking.id)
+    assert docker_client.containers.list(all=True, filters={"name": f"^/{name}$"}) == []
 
 
 def test_extension_moves_the_stop(client, admin_headers, lab, factory, session_image):
@@ -124,12 +125,12 @@ def test_reconcile_stops_orphans_and_ends_bookings_whose_container_died(lab, fac
     gone = db.session.get(Booking, orphaned.id)
     gone.status, gone.stopped_at = "completed", utcnow()
     db.session.commit()
-    docker_client.containers.get(f"booking-{running.id}").kill()
+    docker_client.containers.get(lifecycle.container_name(running.id)).kill()
     assert lifecycle.reconcile() == {"orphans_stopped": 1, "died": 1}
     db.session.expire_all()
     died = db.session.get(Booking, running.id)
     assert died.status == "failed" and "exited early" in died.failure_reason
-    assert docker_client.containers.list(all=True, filters={"name": f"^/booking-{orphaned.id}$"}) == []
+    assert docker_client.containers.list(all=True, filters={"name": f"^/{lifecycle.container_name(orphaned.id)}$"}) == []
 
 
 def test_health_checks_mark_nodes_and_flag_bookings_at_risk(client, admin_headers, lab, factory, session_image):
@@ -220,7 +221,7 @@ def test_a_session_is_prepared_paused_before_its_start_and_runs_at_it(lab, facto
     assert lifecycle.prepare_sessions() == {"prepared": 1}
     db.session.expire_all()
     prepared = db.session.get(Booking, booking.id)
-    assert prepared.status == "approved" and prepared.container_name == f"booking-{booking.id}"
+    assert prepared.status == "approved" and prepared.container_name == lifecycle.container_name(booking.id)
     attrs = container_state(docker_client, prepared.container_name)
     assert attrs["State"]["Paused"] is True
     assert session_token(attrs) == prepared.session_secret
@@ -246,7 +247,7 @@ def test_each_prepared_session_gets_its_own_secret_kept_out_of_the_audit(lab, fa
     second = approved(factory, lab, session_image, start_in=20 * S)
     assert lifecycle.prepare_sessions() == {"prepared": 2}
     db.session.expire_all()
-    tokens = {b: session_token(container_state(docker_client, f"booking-{b}")) for b in (first.id, second.id)}
+    tokens = {b: session_token(container_state(docker_client, lifecycle.container_name(b))) for b in (first.id, second.id)}
     assert tokens[first.id] != tokens[second.id]
     assert all(tokens[b] == db.session.get(Booking, b).session_secret and len(tokens[b]) >= 40 for b in tokens)
     audited = " ".join(str((e.before, e.after)) for e in db.session.scalars(
@@ -258,7 +259,7 @@ def test_cancelling_before_the_start_removes_the_prepared_container(client, lab,
                                                                     docker_client):
     booking = approved(factory, lab, session_image, start_in=20 * S)
     lifecycle.prepare_sessions()
-    name = f"booking-{booking.id}"
+    name = lifecycle.container_name(booking.id)
     assert container_state(docker_client, name)["State"]["Paused"] is True
     response = client.post(f"/api/student/bookings/{booking.id}/cancel", headers=bearer(booking.user))
     assert response.status_code == 200, response.get_json()
@@ -278,8 +279,8 @@ def test_reconcile_leaves_a_prepared_session_alone_and_removes_one_whose_booking
     response = client.post(f"/api/admin/bookings/{cancelled.id}/cancel", headers=admin_headers, json={})
     assert response.status_code == 200, response.get_json()
     assert lifecycle.reconcile() == {"orphans_stopped": 1, "died": 0}
-    assert docker_client.containers.list(all=True, filters={"name": f"^/booking-{cancelled.id}$"}) == []
-    assert container_state(docker_client, f"booking-{waiting.id}")["State"]["Paused"] is True
+    assert docker_client.containers.list(all=True, filters={"name": f"^/{lifecycle.container_name(cancelled.id)}$"}) == []
+    assert container_state(docker_client, lifecycle.container_name(waiting.id))["State"]["Paused"] is True
     db.session.expire_all()
     assert db.session.get(Booking, waiting.id).status == "approved"
 
@@ -300,7 +301,7 @@ def test_a_prepared_session_started_ahead_runs_at_its_start_time_and_not_before(
                                                                                 docker_client):
     booking = approved(factory, lab, session_image, start_in=4 * S, duration=60 * S)
     lifecycle.prepare_sessions()
-    name = f"booking-{booking.id}"
+    name = lifecycle.container_name(booking.id)
     assert lifecycle.start_prepared() == {}  # more than a run away: not yet sent
     sleep_until(booking.start_time - 1.2 * S)
     outcome = {}
@@ -321,3 +322,31 @@ def test_a_prepared_session_started_ahead_runs_at_its_start_time_and_not_before(
     assert started.status == "active" and started.started_at >= booking.start_time
     assert container_state(docker_client, name)["State"]["Paused"] is False
     assert lifecycle.tick() == {}  # nothing left for the tick
+
+
+def test_reconcile_leaves_another_controllers_container_and_stops_its_own_older_one(lab, factory, session_image,
+                                                                                    docker_client):
+    """Another controller whose agent shares this engine and node id numbers
+    its bookings alike: its container of a booking with this one's number is
+    never listed here, let alone stopped; a container made before controllers
+    sent their id (`booking-<id>`) is still this one's to reconcile."""
+    over = approved(factory, lab, session_image, start_in=60 * S)
+    over.status, over.stopped_at, over.started_at = "completed", utcnow(), utcnow()
+    db.session.commit()
+    endpoint = agent_client.AgentEndpoint.of(lab)
+    payload = lifecycle.start_payload(over)
+    try:
+        theirs = agent_client.start_container(endpoint, {**payload, "controller_id": "othr"}, timeout=20)
+        older = agent_client.start_container(endpoint, {k: v for k, v in payload.items() if k != "controller_id"},
+                                             timeout=20)
+        assert (theirs["name"], older["name"]) == (f"booking-othr-{over.id}", f"booking-{over.id}")
+        listed = agent_client.containers(endpoint, 20, lifecycle.instance_id())
+        assert [c["name"] for c in listed] == [older["name"]]
+        assert lifecycle.reconcile() == {"orphans_stopped": 1, "died": 0}
+        assert docker_client.containers.list(all=True, filters={"name": f"^/{older['name']}$"}) == []
+        assert container_state(docker_client, theirs["name"])["State"]["Running"] is True
+        assert lifecycle.reconcile() == {"orphans_stopped": 0, "died": 0}
+    finally:
+        for name in (f"booking-othr-{over.id}", f"booking-{over.id}"):
+            for container in docker_client.containers.list(all=True, filters={"name": f"^/{name}$"}):
+                container.remove(force=True)

@@ -273,6 +273,6 @@ def test_jupyterlab_opens_for_its_owner_through_the_proxy_and_runs_a_kernel(
                             allow_redirects=False).status_code == 302
     finally:
         db.session.expire_all()
-        name = db.session.get(Booking, booking.id).container_name or f"booking-{booking.id}"
+        name = db.session.get(Booking, booking.id).container_name or lifecycle.container_name(booking.id)
         for container in docker_client.containers.list(all=True, filters={"name": f"^/{name}$"}):
             container.remove(force=True)

@@ -91,6 +91,14 @@ def docker_containers(name: str) -> list[dict]:
     return [json.loads(line) for line in out.splitlines() if line.strip()]
 
 
+def booking_containers(booking_id: int) -> list[str]:
+    """Names of the managed containers of a booking with this number (any controller's)."""
+    out = subprocess.run(
+        ["docker", "ps", "-a", "--filter", f"label=lab.booking.id={booking_id}", "--format", "{{.Names}}"],
+        check=True, capture_output=True, text=True).stdout
+    return out.split()
+
+
 def iso(moment: datetime) -> str:
     return moment.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
@@ -172,24 +180,25 @@ def main(env_file: str, containers_file: str | None = None) -> int:
             "image": SESSION_IMAGE, "purpose": "deployment smoke test"}, timeout=10), 201)
         booking_id = booking["id"]
         assert booking["status"] == "pending", booking
-        container = f"booking-{booking_id}"
-        if containers_file:
-            with open(containers_file, "a", encoding="utf-8") as fh:
-                fh.write(container + "\n")
         print(f"        booking {booking_id}: {iso(start)} .. {iso(end)}", flush=True)
 
     with Check("the admin approves it onto agent1"):
         body = expect(http.post(f"{base}/api/admin/approve/{booking_id}", headers=admin,
                                 json={"agent_id": agent_ids["agent1"]}, timeout=10), 200)
         assert body["status"] == "approved", body
-        assert not docker_containers(container), "container exists before the start time"
+        assert not booking_containers(booking_id), "container exists before the start time"
 
     def student_booking():
         return expect(http.get(f"{base}/api/student/bookings/{booking_id}", headers=student, timeout=10), 200)
 
-    with Check("at its start the scheduler has agent1 run booking-<id> with the booked limits"):
+    with Check("at its start the scheduler has agent1 run booking-<controller>-<id> with the booked limits"):
         active = wait_for("the booking to be active", lambda: (b := student_booking())["status"] == "active"
                           and b, LEAD_SECONDS + 60)
+        container = active["container_name"]
+        assert container.startswith("booking-") and container.endswith(f"-{booking_id}"), container
+        if containers_file:
+            with open(containers_file, "a", encoding="utf-8") as fh:
+                fh.write(container + "\n")
         assert datetime.now(UTC) >= start - timedelta(seconds=2), "started before its start time"
         running = wait_for(f"{container} running", lambda: [c for c in docker_containers(container)
                                                             if c["State"] == "running"], 15)
