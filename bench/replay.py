@@ -76,7 +76,8 @@ CONFIGS = (  # label, placement policy, repacking, how approval decides (APPROVA
 )
 # The approval rounds replayed (services/approval_rounds.py): the settings' defaults.
 ROUND_SETTINGS = {"APPROVAL_DECIDE_HOURS": 6, "APPROVAL_ROUND_MINUTES": 120, "APPROVAL_ROUND_LOOKAHEAD_HOURS": 72,
-                  "APPROVAL_ROUND_TIME_LIMIT_MS": 2000, "APPROVAL_ROUND_CORE_HOUR_WEIGHT": 5}
+                  "APPROVAL_ROUND_TIME_LIMIT_MS": 2000, "APPROVAL_ROUND_CORE_HOUR_WEIGHT": 5,
+                  "APPROVAL_AT_ONCE_MAX_CORES": 4}
 # The week's mix: hours 1..8 and cores, weighted toward short, small requests
 # (calibrated so that spreading and plain best fit score about what issue 13
 # measured: ~95 % and ~92 % of the optimum's count).

@@ -59,13 +59,14 @@ APPROVAL_NUMBERS = (("decide_hours", "APPROVAL_DECIDE_HOURS", 0),
                     ("round_minutes", "APPROVAL_ROUND_MINUTES", 1),
                     ("lookahead_hours", "APPROVAL_ROUND_LOOKAHEAD_HOURS", 0),
                     ("time_limit_ms", "APPROVAL_ROUND_TIME_LIMIT_MS", 1),
-                    ("core_hour_weight", "APPROVAL_ROUND_CORE_HOUR_WEIGHT", 0))
+                    ("core_hour_weight", "APPROVAL_ROUND_CORE_HOUR_WEIGHT", 0),
+                    ("at_once_max_cores", "APPROVAL_AT_ONCE_MAX_CORES", 0))
 
 
 def approval_settings(config) -> dict:
     """The approval-round settings (services/approval_rounds.py), checked:
     {"mode", "decide_hours", "round_minutes", "lookahead_hours",
-    "time_limit_ms", "core_hour_weight"}. Raises ConfigError naming the
+    "time_limit_ms", "core_hour_weight", "at_once_max_cores"}. Raises ConfigError naming the
     setting that is wrong and what it must be."""
     mode = str(config.get("APPROVAL_MODE", "on_arrival")).strip()
     if mode not in APPROVAL_MODES:
@@ -224,12 +225,15 @@ class Config:
         # APPROVAL_ROUND_MINUTES, that decides them together with the pending
         # ones starting up to APPROVAL_ROUND_LOOKAHEAD_HOURS later; each
         # request weighs 100 + APPROVAL_ROUND_CORE_HOUR_WEIGHT x its core-hours).
+        # Requests of at most APPROVAL_AT_ONCE_MAX_CORES cores and no GPU are
+        # decided at once even then (0: every request starting later waits).
         self.APPROVAL_MODE = os.environ.get("APPROVAL_MODE", "on_arrival").strip() or "on_arrival"
         self.APPROVAL_DECIDE_HOURS = env_float("APPROVAL_DECIDE_HOURS", 6)
         self.APPROVAL_ROUND_MINUTES = env_float("APPROVAL_ROUND_MINUTES", 120)
         self.APPROVAL_ROUND_LOOKAHEAD_HOURS = env_float("APPROVAL_ROUND_LOOKAHEAD_HOURS", 72)
         self.APPROVAL_ROUND_TIME_LIMIT_MS = env_float("APPROVAL_ROUND_TIME_LIMIT_MS", 2000)
         self.APPROVAL_ROUND_CORE_HOUR_WEIGHT = env_float("APPROVAL_ROUND_CORE_HOUR_WEIGHT", 5)
+        self.APPROVAL_AT_ONCE_MAX_CORES = env_int("APPROVAL_AT_ONCE_MAX_CORES", 4)
 
         self.ADMIN_USERNAME = os.environ.get("ADMIN_USERNAME", "admin").strip() or "admin"
         self.ADMIN_PASSWORD = os.environ.get("ADMIN_PASSWORD") or None

@@ -17,7 +17,9 @@ before):
   the round at `decide_at`: the last round boundary (every
   APPROVAL_ROUND_MINUTES, counted from midnight UTC) at least
   APPROVAL_DECIDE_HOURS before its start. Its owner sees that time
-  (`decided_by`). Others are approved at once, as before.
+  (`decided_by`). Others are approved at once, as before, and so are small
+  ones (at most APPROVAL_AT_ONCE_MAX_CORES cores, no GPU), which rarely
+  crowd anything out: most students get their answer at once.
 - A round (`run_round`, the scheduler's `approval_round` job) decides the
   held bookings that are due, together with every other pending booking the
   policies would approve that starts within APPROVAL_ROUND_LOOKAHEAD_HOURS
@@ -40,6 +42,7 @@ locked in id order, as any approval.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from flask import current_app
@@ -93,10 +96,14 @@ def weight(booking: Booking, rules: dict) -> int:
 def hold_for_round(booking: Booking) -> bool:
     """For a new pending booking its policy approves by itself: hold it for
     its round (`decide_at`, audited) and return True; False when it starts
-    too soon for one, or rounds are off: `bookings.create_booking` then
+    too soon for one, is small (at most APPROVAL_AT_ONCE_MAX_CORES cores, no
+    GPU), or rounds are off: `bookings.create_booking` then
     approves it at once (`approve_by_policy`). Also True when it is no
     longer pending (nothing left to approve)."""
-    when = decide_at(booking.start_time, clock())
+    rules = settings()
+    if booking.cpu_cores <= rules["at_once_max_cores"] and not booking.gpu_count:
+        return False  # small: decided at once
+    when = decide_at(booking.start_time, clock(), rules)
     if when is None:
         return False
     try:
@@ -122,54 +129,89 @@ def _approvable(bookings: list[Booking]) -> dict[int, Policy]:
     return chosen
 
 
+@dataclass
+class _Round:
+    """What one round decides over, read from the database."""
+
+    due: list[Booking]  # held, their round has come: approved or left for an admin
+    waiting: list[Booking]  # pending, not held: approved if taken, else left as they are
+    requests: list[Booking]  # those the policies would approve, with the held ones in reach
+    policy_of: dict[int, Policy]
+    problem: placement.BatchProblem
+
+
+def _read_round(rules: dict, now: datetime, usable: list, lock: bool) -> _Round | None:
+    """The round at `now`: None when nothing is due. With `lock`, the due and
+    waiting bookings' rows are locked (bookings before nodes, the order an
+    approval takes them)."""
+    is_due = ((Booking.status == BookingStatus.PENDING) & Booking.decide_at.is_not(None)
+              & (Booking.decide_at <= now))
+
+    def read(stmt):
+        if lock:
+            stmt = stmt.with_for_update().execution_options(populate_existing=True)
+        return db.session.scalars(stmt.order_by(Booking.id)).all()
+
+    due = read(db.select(Booking).where(is_due))
+    if not due:
+        return None
+    horizon = max(b.end_time for b in due) + timedelta(hours=rules["lookahead_hours"])
+    in_reach = ((Booking.status == BookingStatus.PENDING) & (Booking.start_time > now)
+                & (Booking.start_time < horizon) & Booking.id.not_in([b.id for b in due]))
+    waiting = read(db.select(Booking).where(in_reach, Booking.decide_at.is_(None)))
+    held = db.session.scalars(db.select(Booking).where(in_reach, Booking.decide_at.is_not(None))
+                              .order_by(Booking.id)).all()
+    if lock:
+        usable = placement.lock_usable_agents()
+    candidates = [*(b for b in due if b.start_time > now), *waiting, *held]
+    policy_of = _approvable(candidates)
+    requests = [b for b in candidates if b.id in policy_of]
+    return _Round(due, waiting, requests, policy_of, placement.batch_problem(usable, requests, now))
+
+
 def run_round(now: datetime | None = None) -> dict:
     """Decide the held bookings that are due (`decide_at` <= now), as the
     module says: approve the ones the round's selection takes, leave the rest
     pending for an admin. Pending bookings already left for an admin (or not
     placed when they arrived) that the policy would approve are taken too
     when the selection finds them room. Nothing when rounds are off, the
-    lab's auto-approval is off, or nothing is due. Returns counts for the
-    job's record. Raises ConfigError for bad settings; Busy when a lock
-    times out (the next run tries again)."""
+    lab's auto-approval is off, or nothing is due.
+
+    The selection is computed without locks (it may take up to
+    APPROVAL_ROUND_TIME_LIMIT_MS); then, in one transaction with the
+    bookings and every usable node locked, the same state is read again and
+    the answer applied only if nothing changed meanwhile (else nothing is
+    applied, `{"changed": True}`, and the next run decides again). Returns
+    counts for the job's record. Raises ConfigError for bad settings; Busy
+    when a lock times out."""
     rules = settings()
     if rules["mode"] != "rounds" or not policies.auto_approval_enabled():
         return {}
     now = now or clock()
-    is_due = ((Booking.status == BookingStatus.PENDING) & Booking.decide_at.is_not(None)
-              & (Booking.decide_at <= now))
-    if db.session.scalar(db.select(Booking.id).where(is_due).limit(1)) is None:
+    first = _read_round(rules, now, placement.usable_agents(), lock=False)
+    if first is None:
         db.session.rollback()
         return {}
+    weights = {b.id: weight(b, rules) for b in first.requests}
+    choice = placement.choose_batch(first.problem, weights, seconds=rules["time_limit_ms"] / 1000)
+    db.session.rollback()  # no transaction held open while the solver ran
     approved = left = moved = 0
     with placement.capacity_transaction():
-        # Bookings first, then nodes, in the order an approval takes them.
-        due = db.session.scalars(db.select(Booking).where(is_due).order_by(Booking.id)
-                                 .with_for_update().execution_options(populate_existing=True)).all()
-        if not due:
+        again = _read_round(rules, now, [], lock=True)
+        if again is None or again.problem.inputs != first.problem.inputs:
             db.session.rollback()
-            return {}
-        horizon = max(b.end_time for b in due) + timedelta(hours=rules["lookahead_hours"])
-        in_reach = ((Booking.status == BookingStatus.PENDING) & (Booking.start_time > now)
-                    & (Booking.start_time < horizon) & Booking.id.not_in([b.id for b in due]))
-        waiting = db.session.scalars(db.select(Booking).where(in_reach, Booking.decide_at.is_(None))
-                                     .order_by(Booking.id).with_for_update()
-                                     .execution_options(populate_existing=True)).all()
-        held = db.session.scalars(db.select(Booking).where(in_reach, Booking.decide_at.is_not(None))).all()
-        usable = placement.lock_usable_agents()
-        live = [b for b in due if b.start_time > now]
-        policy_of = _approvable([*live, *waiting, *held])
-        requests = [b for b in [*live, *waiting, *held] if b.id in policy_of]
-        choice = placement.choose_batch(usable, requests, {b.id: weight(b, rules) for b in requests}, now,
-                                        seconds=rules["time_limit_ms"] / 1000)
+            return {"changed": True}
+        booking_of = {b.id: b for b in again.problem.moving.values()}
+        agents = again.problem.agents
         for booking, source, target in choice.moves:
-            workflow.apply(booking, "move", Actor.SCHEDULER, None, agent_id=target.id,
+            workflow.apply(booking_of[booking.id], "move", Actor.SCHEDULER, None, agent_id=target.id,
                            note=f"moved from {source.name} to {target.name} by the approval round")
             moved += 1
-        for booking in [*due, *waiting]:
+        for booking in [*again.due, *again.waiting]:
             target = choice.taken.get(booking.id)
             if target is not None:
-                workflow.apply(booking, "auto_approve", Actor.POLICY, None, agent_id=target.id,
-                               approved_at=utcnow(), approved_by_policy_id=policy_of[booking.id].id)
+                workflow.apply(booking, "auto_approve", Actor.POLICY, None, agent_id=agents[target.id].id,
+                               approved_at=utcnow(), approved_by_policy_id=again.policy_of[booking.id].id)
                 approved += 1
             elif booking.decide_at is not None:
                 workflow.apply(booking, "leave_for_admin", Actor.POLICY, None, decide_at=None,

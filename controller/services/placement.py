@@ -497,6 +497,27 @@ def repack_for(candidates: list[Agent], usable: list[Agent], need: Resources, st
 
 
 @dataclass
+class BatchProblem:
+    """What a batch decision (`choose_batch`) is made from, read by
+    `batch_problem`: the nodes, the bookings that stay (`fixed`), the
+    approved ones that may move (`placed`) and the requests (`optional`).
+    Two reads of the same state compare equal (`inputs`), so a decision made
+    without locks can be checked under them before it is applied."""
+
+    agents: dict[int, Agent]
+    moving: dict[int, Booking]
+    capacity: dict[int, repack.Size]
+    fixed: list[repack.Fixed]
+    placed: list[repack.Item]
+    optional: list[repack.Item]
+
+    @property
+    def inputs(self) -> tuple:
+        return (sorted(self.capacity.items()), sorted(self.fixed, key=repr), sorted(self.placed, key=repr),
+                sorted(self.optional, key=repr))
+
+
+@dataclass
 class BatchChoice:
     """A batch decision (`choose_batch`): each taken request with its node,
     the approved bookings to move as (booking, from, to), and whether the
@@ -507,26 +528,22 @@ class BatchChoice:
     gave_up: bool
 
 
-def choose_batch(usable: list[Agent], requests: list[Booking], weight: dict[int, int], now: datetime,
-                 *, seconds: float) -> BatchChoice:
-    """Decide pending `requests` together: the ones of the largest total
-    `weight` (by booking id) that fit, each on a node eligible for it, next
-    to every booking holding capacity, where the movable ones (`movable`)
-    may be re-placed among the `usable` nodes but are never dropped. The
-    caller holds the locks on every node of `usable` (in id order) and
-    applies the answer; a move never changes a booking's window, size, image
-    or tags. Bookings that reach outside the requests' span stay where they
-    are. Never raises for "no room": nothing is taken then."""
+def batch_problem(usable: list[Agent], requests: list[Booking], now: datetime) -> BatchProblem:
+    """The batch decision over pending `requests` on the `usable` nodes: each
+    request may use the nodes eligible for it; every booking holding
+    capacity in the requests' span stays, except the movable ones
+    (`movable`) lying wholly inside it, which may be re-placed among the
+    usable nodes eligible for them (never dropped). Bookings reaching
+    outside the span stay where they are, so nothing outside it changes."""
     by_id = {agent.id: agent for agent in usable}
+    capacity = {a.id: _size(a) for a in usable}
     if not requests or not by_id:
-        return BatchChoice({}, [], False)
+        return BatchProblem(by_id, {}, capacity, [], [], [])
     lo = min(r.start_time for r in requests)
     hi = max(r.end_time for r in requests)
     held = [b for bs in holdings(list(by_id), lo, hi).values() for b in bs]
-    moving = [b for b in held if movable(b, now) and b.start_time >= lo and b.end_time <= hi]
-    moving_ids = {b.id for b in moving}
-    fixed = [repack.Fixed(b.agent_id, b.start_time, b.end_time, _size(b))
-             for b in held if b.id not in moving_ids]
+    moving = {b.id: b for b in held if movable(b, now) and b.start_time >= lo and b.end_time <= hi}
+    fixed = [repack.Fixed(b.agent_id, b.start_time, b.end_time, _size(b)) for b in held if b.id not in moving]
     allowed: dict[tuple, tuple[int, ...]] = {}  # many bookings share tags, image and size
 
     def nodes_for(b: Booking) -> tuple[int, ...]:
@@ -537,13 +554,35 @@ def choose_batch(usable: list[Agent], requests: list[Booking], weight: dict[int,
         return allowed[key]
 
     placed = [repack.Item(b.id, b.start_time, b.end_time, _size(b),
-                          tuple(dict.fromkeys((b.agent_id, *nodes_for(b)))), b.agent_id) for b in moving]
+                          tuple(dict.fromkeys((b.agent_id, *nodes_for(b)))), b.agent_id)
+              for b in moving.values()]
     optional = [repack.Item(r.id, r.start_time, r.end_time, _size(r), nodes_for(r)) for r in requests]
-    choice = repack.choose({a.id: _size(a) for a in usable}, fixed, placed, optional, weight, seconds=seconds)
-    bookings = {b.id: b for b in moving}
-    return BatchChoice({key: by_id[choice.node_of[key]] for key in choice.taken},
-                       [(bookings[key], by_id[src], by_id[dst]) for key, src, dst in choice.moves],
+    return BatchProblem(by_id, moving, capacity, fixed, placed, optional)
+
+
+def choose_batch(problem: BatchProblem, weight: dict[int, int], *, seconds: float) -> BatchChoice:
+    """Decide the requests of `problem` together: the ones of the largest
+    total `weight` (by booking id) that fit next to every booking that
+    stays and every approved one (re-placed if that makes room). Pure
+    computation (`repack.choose`, within `seconds`); whoever applies the
+    answer holds the locks on every node in id order and checks the problem
+    is unchanged. A move never changes a booking's window, size, image or
+    tags. Never raises for "no room": nothing is taken then."""
+    if not problem.optional:
+        return BatchChoice({}, [], False)
+    choice = repack.choose(problem.capacity, problem.fixed, problem.placed, problem.optional, weight,
+                           seconds=seconds)
+    agents = problem.agents
+    return BatchChoice({key: agents[choice.node_of[key]] for key in choice.taken},
+                       [(problem.moving[key], agents[src], agents[dst]) for key, src, dst in choice.moves],
                        choice.gave_up)
+
+
+def usable_agents() -> list[Agent]:
+    """Every node that is not unavailable (unlocked: for reading; see
+    `lock_usable_agents`)."""
+    return [a for a in db.session.scalars(db.select(Agent).order_by(Agent.id))
+            if node_state(a) != NodeState.UNAVAILABLE]
 
 
 def lock_usable_agents(also: int | None = None) -> list[Agent]:

@@ -24,10 +24,11 @@ HOUR = timedelta(hours=1)
 
 @pytest.fixture
 def rounds(app):
-    """Rounds on: decided 6 h before the start, rounds every 2 h."""
+    """Rounds on: decided 6 h before the start, rounds every 2 h, every
+    request held whatever its size."""
     app.config.update(APPROVAL_MODE="rounds", APPROVAL_DECIDE_HOURS=6, APPROVAL_ROUND_MINUTES=120,
                       APPROVAL_ROUND_LOOKAHEAD_HOURS=72, APPROVAL_ROUND_TIME_LIMIT_MS=2000,
-                      APPROVAL_ROUND_CORE_HOUR_WEIGHT=5)
+                      APPROVAL_ROUND_CORE_HOUR_WEIGHT=5, APPROVAL_AT_ONCE_MAX_CORES=0)
     set_default(auto_approve=True)  # every request inside the auto bounds
     return app
 
@@ -75,6 +76,36 @@ def test_a_request_starting_within_the_hold_is_decided_at_once(rounds, client, f
     soon = (utcnow() + 3 * HOUR).replace(microsecond=0)
     body = book(client, factory.user(), soon, 1, 2)
     assert (body["status"], body["agent_id"], body["decided_by"]) == ("approved", node.id, None)
+
+
+def test_small_requests_are_decided_at_once_and_larger_ones_wait(rounds, client, factory, node):
+    rounds.config["APPROVAL_AT_ONCE_MAX_CORES"] = 2
+    small = book(client, factory.user(), tomorrow(14), 2, 2)
+    larger = book(client, factory.user(), tomorrow(14), 2, 3)
+    assert (small["status"], small["decided_by"]) == ("approved", None)
+    assert larger["status"] == "pending" and larger["decided_by"]
+
+
+def test_a_round_applies_nothing_when_the_lab_changed_while_it_solved(rounds, client, factory, node,
+                                                                     monkeypatch, database_url):
+    """The selection runs without locks; if a booking arrived on the node
+    meanwhile, the round applies nothing, and the next run decides again
+    from what is there now."""
+    held = book(client, factory.user(), tomorrow(14), 2, 4)
+    choose = approval_rounds.placement.choose_batch
+
+    def meanwhile(*args, **kwargs):
+        answer = choose(*args, **kwargs)
+        factory.booking(factory.user(), status="approved", agent_id=node.id, cpu_cores=6, memory_gb=6,
+                        start_time=tomorrow(14), end_time=tomorrow(16))
+        return answer
+
+    monkeypatch.setattr(approval_rounds.placement, "choose_batch", meanwhile)
+    assert approval_rounds.run_round(tomorrow(8)) == {"changed": True}
+    assert status_of(held["id"]) == ("pending", None)
+    monkeypatch.setattr(approval_rounds.placement, "choose_batch", choose)
+    assert approval_rounds.run_round(tomorrow(8)) == {"approved": 0, "left_for_admin": 1, "moved": 0}
+    assert overbooked(database_url) == 0
 
 
 def test_on_arrival_mode_approves_at_once_whatever_the_start(app, client, factory, node):
@@ -138,6 +169,7 @@ def test_rounds_never_overbook_and_never_drop_an_approved_booking(rounds, client
     ("APPROVAL_DECIDE_HOURS", -1, "APPROVAL_DECIDE_HOURS is -1; it must be a number of at least 0."),
     ("APPROVAL_ROUND_LOOKAHEAD_HOURS", "a day", "APPROVAL_ROUND_LOOKAHEAD_HOURS is 'a day'; it must be a number."),
     ("APPROVAL_ROUND_CORE_HOUR_WEIGHT", float("nan"), "APPROVAL_ROUND_CORE_HOUR_WEIGHT is nan;"),
+    ("APPROVAL_AT_ONCE_MAX_CORES", -1, "APPROVAL_AT_ONCE_MAX_CORES is -1; it must be a number of at least 0."),
 ])
 def test_bad_approval_round_settings_stop_the_controller_with_a_clear_message(app, setting, value, message):
     config = dict(app.config, **{setting: value})
