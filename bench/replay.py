@@ -261,7 +261,7 @@ def replay_rounds(app, requests: list[Request], policy: str) -> dict:
     step = timedelta(minutes=ROUND_SETTINGS["APPROVAL_ROUND_MINUTES"])
     now = requests[0].arrival
     boundary = approval_rounds.EPOCH + step * math.ceil((now - approval_rounds.EPOCH) / step)
-    book_ms, round_ms, per_decision_ms = [], [], []
+    book_ms, round_ms, per_decision_ms, locked_ms = [], [], [], []
 
     def rounds_until(moment: datetime) -> None:
         nonlocal boundary, now
@@ -273,6 +273,7 @@ def replay_rounds(app, requests: list[Request], policy: str) -> dict:
             if decided:
                 elapsed = (time.perf_counter() - began) * 1000
                 round_ms.append(elapsed)
+                locked_ms.append(decided.get("locked_ms", 0))
                 per_decision_ms.append(elapsed / max(1, decided["approved"] + decided["left_for_admin"]))
             boundary += step
 
@@ -307,7 +308,7 @@ def replay_rounds(app, requests: list[Request], policy: str) -> dict:
         approval_rounds.clock = saved_clock
         app.config.update(APPROVAL_MODE="on_arrival")
     return {"accepted": accepted, "core_hours": float(core_hours), "latencies": book_ms, "moves": moves,
-            "gave_up": 0, "round_ms": round_ms, "per_decision_ms": per_decision_ms}
+            "gave_up": 0, "round_ms": round_ms, "per_decision_ms": per_decision_ms, "locked_ms": locked_ms}
 
 
 def overbooked(database_url: str) -> int:
@@ -369,7 +370,8 @@ def run_seed(app, database_url: str, seed: int, count: int, ilp_seconds: float, 
             out(f"  {'':30s} (latency above: each booking request; {len(figures['round_ms'])} rounds decided,"
                 f" p95 {percentile(figures['round_ms'], 95) if figures['round_ms'] else 0:.0f} ms a round,"
                 f" p95 {percentile(figures['per_decision_ms'], 95) if figures['per_decision_ms'] else 0:.0f} ms"
-                f" per decision)")
+                f" per decision, p95 {percentile(figures['locked_ms'], 95) if figures['locked_ms'] else 0:.0f} ms"
+                f" holding the locks)")
     return results
 
 

@@ -42,6 +42,7 @@ locked in id order, as any approval.
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -182,7 +183,8 @@ def run_round(now: datetime | None = None) -> dict:
     bookings and every usable node locked, the same state is read again and
     the answer applied only if nothing changed meanwhile (else nothing is
     applied, `{"changed": True}`, and the next run decides again). Returns
-    counts for the job's record. Raises ConfigError for bad settings; Busy
+    counts for the job's record, with how long the locks were held
+    (`locked_ms`). Raises ConfigError for bad settings; Busy
     when a lock times out."""
     rules = settings()
     if rules["mode"] != "rounds" or not policies.auto_approval_enabled():
@@ -196,6 +198,7 @@ def run_round(now: datetime | None = None) -> dict:
     choice = placement.choose_batch(first.problem, weights, seconds=rules["time_limit_ms"] / 1000)
     db.session.rollback()  # no transaction held open while the solver ran
     approved = left = moved = 0
+    locked_at = time.perf_counter()
     with placement.capacity_transaction():
         again = _read_round(rules, now, [], lock=True)
         if again is None or again.problem.inputs != first.problem.inputs:
@@ -218,7 +221,8 @@ def run_round(now: datetime | None = None) -> dict:
                                note="the approval round had no room for it; it waits for an admin")
                 left += 1
         db.session.commit()
-    result = {"approved": approved, "left_for_admin": left, "moved": moved}
+    result = {"approved": approved, "left_for_admin": left, "moved": moved,
+              "locked_ms": round((time.perf_counter() - locked_at) * 1000, 1)}
     if choice.gave_up:
         result["gave_up"] = True
     return result
