@@ -380,9 +380,19 @@ def main() -> int:
     parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
     parser.add_argument("--requests", type=int, default=480)
     parser.add_argument("--ilp-seconds", type=float, default=20)
+    parser.add_argument("--configs", nargs="+", metavar="WORD",
+                        help="replay only the configurations whose label contains one of these words")
+    parser.add_argument("--round-setting", nargs="+", default=[], metavar="NAME=VALUE",
+                        help="override ROUND_SETTINGS, e.g. APPROVAL_ROUND_CORE_HOUR_WEIGHT=3")
     parser.add_argument("--ceiling", action="store_true",
                         help="also replay 'approve whenever it fits' with exact re-placement offline (slow)")
     args = parser.parse_args()
+    configs = [c for c in CONFIGS if not args.configs or any(word in c[0] for word in args.configs)]
+    for setting in args.round_setting:
+        name, _, value = setting.partition("=")
+        if name not in ROUND_SETTINGS:
+            parser.error(f"--round-setting: {name} is not one of {', '.join(ROUND_SETTINGS)}")
+        ROUND_SETTINGS[name] = float(value)
 
     with scratch_database("replay") as database_url:
         app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url, "SCHEDULER_ENABLED": False,
@@ -392,7 +402,7 @@ def main() -> int:
         with app.app_context():
             upgrade()
         for seed in args.seeds:
-            run_seed(app, database_url, seed, args.requests, args.ilp_seconds, ceiling=args.ceiling)
+            run_seed(app, database_url, seed, args.requests, args.ilp_seconds, configs=configs, ceiling=args.ceiling)
         with app.app_context():
             db.session.remove()
             db.engine.dispose()
