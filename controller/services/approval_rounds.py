@@ -47,6 +47,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from flask import current_app
+from sqlalchemy.orm import selectinload
 
 from controller.config import approval_settings
 from controller.errors import Busy, InvalidTransition
@@ -122,9 +123,12 @@ def hold_for_round(booking: Booking) -> bool:
 
 def _approvable(bookings: list[Booking]) -> dict[int, Policy]:
     """The policy of each booking its owner's policy would approve by itself."""
-    chosen = {}
+    chosen, by_policy_id = {}, {}
     for booking in bookings:
-        policy = policies.policy_for(booking.user)
+        key = booking.user.policy_id
+        if key not in by_policy_id:  # many students share a policy: read each once
+            by_policy_id[key] = policies.policy_for(booking.user)
+        policy = by_policy_id[key]
         if policies.auto_approves(policy, booking):
             chosen[booking.id] = policy
     return chosen
@@ -148,10 +152,11 @@ def _read_round(rules: dict, now: datetime, usable: list, lock: bool) -> _Round 
     is_due = ((Booking.status == BookingStatus.PENDING) & Booking.decide_at.is_not(None)
               & (Booking.decide_at <= now))
 
-    def read(stmt):
+    def read(stmt, lock: bool = lock):
+        stmt = stmt.options(selectinload(Booking.user)).order_by(Booking.id)  # their policies next
         if lock:
             stmt = stmt.with_for_update().execution_options(populate_existing=True)
-        return db.session.scalars(stmt.order_by(Booking.id)).all()
+        return db.session.scalars(stmt).all()
 
     due = read(db.select(Booking).where(is_due))
     if not due:
@@ -160,8 +165,7 @@ def _read_round(rules: dict, now: datetime, usable: list, lock: bool) -> _Round 
     in_reach = ((Booking.status == BookingStatus.PENDING) & (Booking.start_time > now)
                 & (Booking.start_time < horizon) & Booking.id.not_in([b.id for b in due]))
     waiting = read(db.select(Booking).where(in_reach, Booking.decide_at.is_(None)))
-    held = db.session.scalars(db.select(Booking).where(in_reach, Booking.decide_at.is_not(None))
-                              .order_by(Booking.id)).all()
+    held = read(db.select(Booking).where(in_reach, Booking.decide_at.is_not(None)), lock=False)
     if lock:
         usable = placement.lock_usable_agents()
     candidates = [*(b for b in due if b.start_time > now), *waiting, *held]
