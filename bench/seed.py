@@ -56,7 +56,12 @@ def _copy(cur, table: str, columns: list[str], rows) -> None:
         buffer.write("\t".join("\\N" if v is None else str(v) for v in row))
         buffer.write("\n")
     buffer.seek(0)
-    cur.copy_expert(f"COPY {table} ({', '.join(columns)}) FROM STDIN", buffer)
+    sql = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
+    if hasattr(cur, "copy_expert"):  # psycopg2
+        cur.copy_expert(sql, buffer)
+    else:  # psycopg 3 (the controller's driver, e.g. a `raw_connection()` of its engine)
+        with cur.copy(sql) as copy:
+            copy.write(buffer.getvalue())
 
 
 def seed_lab(conn, nodes: int = 50, students: int = 2000, now: datetime | None = None) -> None:

@@ -7,8 +7,8 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from controller import models  # noqa: F401  (tables known to Alembic and create_all)
 from controller.cli import register_cli
-from controller.config import Config, check_config
-from controller.errors import RequestLimits, register_error_handlers
+from controller.config import Config, check_config, engine_url
+from controller.errors import RequestLimits, RowIdConverter, register_error_handlers
 from controller.extensions import api, cors, db, jwt, limiter, migrate
 from controller.observability import configure_logging, init_request_logging
 from controller.routes import admin, auth, calendar, health, policies, session_pages, student
@@ -25,6 +25,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     config = Config()
     app.config.from_object(config)
     app.config.update(overrides or {})
+    app.config["SQLALCHEMY_DATABASE_URI"] = engine_url(app.config["SQLALCHEMY_DATABASE_URI"])
     check_config(app.config)
     configure_logging(app.config["LOG_LEVEL"], app.config["LOG_JSON"])
     if app.config.get("JWT_SECRET_IS_EPHEMERAL") and not app.testing:
@@ -34,6 +35,7 @@ def create_app(overrides: dict | None = None) -> Flask:
         hops = int(app.config["TRUST_PROXY_HOPS"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
+    app.url_map.converters["int"] = RowIdConverter  # before any route is added
     db.init_app(app)
     migrate.init_app(app, db, directory=str(app.root_path + "/migrations"),
                      render_as_batch=True, compare_type=True)

@@ -12,8 +12,9 @@ import logging
 import marshmallow as ma
 from flask import jsonify
 from flask_smorest import Api
-from sqlalchemy.exc import DisconnectionError, OperationalError
+from sqlalchemy.exc import DataError, DisconnectionError, OperationalError
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter
 
 log = logging.getLogger(__name__)
 
@@ -226,7 +227,33 @@ def register_error_handlers(app) -> None:
         return error_response(503, "service_unavailable", "The database is unavailable; try again shortly.",
                               headers={"Retry-After": "5"})
 
+    @app.errorhandler(DataError)
+    def handle_value_out_of_range(error: DataError):
+        """A number or time beyond what its column holds (a 32-bit id, say):
+        the database refuses it, the transaction is rolled back, and the
+        caller is told. Any other data error is the server's own (500)."""
+        db.session.rollback()
+        if getattr(error.orig, "sqlstate", None) not in OUT_OF_RANGE_SQLSTATES:
+            return handle_unexpected(error)
+        return error_response(422, "validation_error", "A value in the request is out of range.",
+                              {"_schema": ["A number or time is larger or smaller than the lab keeps."]})
+
     @app.errorhandler(Exception)
     def handle_unexpected(error: Exception):
+        db.session.rollback()  # the request's transaction may be aborted; leave the session usable
         log.exception("unhandled error")
         return error_response(500, "internal_error", "Internal server error.")
+
+
+# numeric_value_out_of_range, datetime_field_overflow
+OUT_OF_RANGE_SQLSTATES = {"22003", "22008"}
+
+
+class RowIdConverter(IntegerConverter):
+    """`<int:...>` in the routes: a row id, which the database keeps in 32
+    bits. A larger number names no row, so the route answers 404 without
+    asking the database (which would refuse the number)."""
+
+    def __init__(self, url_map, *args, **kwargs):
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(url_map, *args, **kwargs)

@@ -149,9 +149,11 @@ def enqueue(user: User, category: str, subject: str, body: str, dedupe_key: str)
                   body=body, dedupe_key=dedupe_key[:255], attempts=0, next_attempt_at=utcnow(),
                   created_at=utcnow())
     dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
-    result = db.session.execute(dialect.insert(MailOutbox).values(**values).on_conflict_do_nothing(
-        index_elements=["dedupe_key"]))
-    return result.rowcount == 1
+    # RETURNING says whether the row went in (a plain INSERT's rowcount is
+    # not reported by every driver: psycopg 3 gives -1 here).
+    inserted = db.session.execute(dialect.insert(MailOutbox).values(**values).on_conflict_do_nothing(
+        index_elements=["dedupe_key"]).returning(MailOutbox.id)).first()
+    return inserted is not None
 
 
 def _booking_facts(booking: Booking) -> str:

@@ -410,7 +410,7 @@ def capacity_transaction() -> Iterator[None]:
         yield
     except DBAPIError as exc:
         db.session.rollback()
-        if getattr(exc.orig, "pgcode", None) in RETRYABLE_PGCODES:
+        if getattr(exc.orig, "sqlstate", None) in RETRYABLE_PGCODES:
             raise Busy("The node is busy with another change; try again.") from exc
         raise
     except BaseException:

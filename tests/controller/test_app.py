@@ -6,14 +6,16 @@ import os
 import subprocess
 import sys
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 import requests
 
+from controller.config import engine_url
 from controller.extensions import db
 from controller.models import Agent, User
-from tests.controller.helpers import assert_error, booking_payload
+from tests.controller.helpers import assert_error, booking_payload, future, iso
 from tests.processes import free_port, wait_http
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -215,3 +217,29 @@ def test_make_run_starts_a_local_node_and_leaves_no_agent_behind(tmp_path, docke
         stop(proc)
     gone, alive = psutil.wait_procs(children, timeout=15)
     assert alive == []
+
+
+@pytest.mark.parametrize(("given", "engine"), [
+    ("postgresql://u:p@db:5432/lab", "postgresql+psycopg://u:p@db:5432/lab"),
+    ("postgres://u:p@db:5432/lab", "postgresql+psycopg://u:p@db:5432/lab"),
+    ("postgresql+psycopg2://u@db/lab", "postgresql+psycopg2://u@db/lab"),  # a driver named is kept
+    ("sqlite:////tmp/booking.db", "sqlite:////tmp/booking.db"),
+])
+def test_postgres_urls_get_the_psycopg3_driver(given, engine):
+    assert engine_url(given) == engine
+
+
+def test_a_booking_requests_statements_are_prepared_on_the_server(app, client, student_headers, node):
+    """psycopg 3 prepares a statement once a connection has run it a few
+    times, so Postgres plans a booking request's statements once per
+    connection rather than on every request (issue 12)."""
+    assert db.engine.dialect.driver == "psycopg"
+    for day in range(1, 8):
+        start = future(24 * day)
+        payload = booking_payload(start_time=iso(start), end_time=iso(start + timedelta(hours=1)))
+        assert client.post("/api/student/book", headers=student_headers, json=payload).status_code == 201
+        db.session.remove()  # as at a request's end; the pool hands the same connection back
+    with db.engine.connect() as conn:
+        prepared = conn.exec_driver_sql("SELECT statement FROM pg_prepared_statements").scalars().all()
+    assert any("INSERT INTO bookings" in s and "INSERT INTO audit_events" in s for s in prepared), prepared
+    assert any("FOR UPDATE OF users" in s for s in prepared), prepared

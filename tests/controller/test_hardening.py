@@ -352,3 +352,29 @@ def test_a_node_answering_deeply_nested_json_is_read_as_an_empty_answer(deep_ans
     endpoint = agent_client.AgentEndpoint(1, "deep", deep_answering_node, None)
     assert agent_client.health(endpoint, timeout=5) == {}
     assert agent_client.containers(endpoint, timeout=5, controller_id="c0ffee") == []
+
+
+@pytest.mark.parametrize("number", [2**31, 829365271590077952, 10**25])
+@pytest.mark.parametrize("url", ["/api/student/bookings/{}", "/api/admin/bookings/{}", "/api/admin/agents/{}"])
+def test_an_id_beyond_32_bits_in_a_path_names_nothing(client, admin_headers, world, url, number):
+    before = snapshot()
+    assert_error(client.get(url.format(number), headers=admin_headers), 404, "not_found")
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize("body", [{"agent_id": 2**31}, {"agent_id": 10**25}])
+def test_an_id_beyond_32_bits_in_a_body_is_a_422_that_changes_nothing(client, admin_headers, world, body):
+    """The database refuses the number; the request is rolled back and told,
+    and the next request on the same session works (no aborted transaction
+    left behind)."""
+    before = snapshot()
+    pending = world["pending"]
+    body_ = assert_error(client.post(f"/api/admin/approve/{pending}", headers=admin_headers, json=body), 422)
+    assert body_["error"] == "validation_error"
+    assert snapshot() == before
+    assert client.get(f"/api/admin/bookings/{pending}", headers=admin_headers).status_code == 200
+
+
+def test_an_id_beyond_32_bits_in_a_filter_is_a_422(client, admin_headers, world):
+    assert_error(client.get(f"/api/admin/bookings?user_id={2**40}", headers=admin_headers), 422, "validation_error")
+    assert client.get("/api/admin/bookings", headers=admin_headers).status_code == 200

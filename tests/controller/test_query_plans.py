@@ -10,6 +10,7 @@ index it is meant to use."""
 
 from datetime import timedelta
 
+import psycopg
 import pytest
 from flask_migrate import upgrade
 from sqlalchemy import event
@@ -56,7 +57,7 @@ def plans_of(app, call) -> list[tuple[str, list[dict]]]:
         words = statement.lstrip().upper()
         reads = words.startswith("SELECT") or (words.startswith(("INSERT", "WITH")) and "\nFROM BOOKINGS" in words)
         if reads and "bookings" in statement:
-            captured.append(cursor.mogrify(statement, parameters).decode())
+            captured.append(psycopg.ClientCursor(cursor.connection).mogrify(statement, parameters))
 
     with app.app_context():
         event.listen(db.engine, "before_cursor_execute", capture)
