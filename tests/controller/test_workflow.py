@@ -23,6 +23,8 @@ ALLOWED = {
     ("extend", Actor.ADMIN): {"approved", "active"},
     ("extend", Actor.STUDENT): {"approved", "active"},
     ("auto_approve", Actor.POLICY): {"pending"},
+    ("hold_for_round", Actor.POLICY): {"pending"},
+    ("leave_for_admin", Actor.POLICY): {"pending"},
     ("move", Actor.ADMIN): {"approved"},
     ("move", Actor.SCHEDULER): {"approved"},
     ("pin", Actor.ADMIN): {"approved", "active"},
@@ -59,7 +61,8 @@ def test_a_move_happens_only_when_the_table_allows_it(factory, admin, status, na
         assert booking.status == TARGETS.get(name, status)
         event = db.session.scalar(db.select(AuditEvent).where(AuditEvent.entity_id == booking.id))
         recorded = {"approve": "approved", "reject": "rejected", "cancel": "cancelled", "extend": "extended",
-                    "move": "moved", "pin": "pinned", "auto_approve": "auto_approved"}
+                    "move": "moved", "pin": "pinned", "auto_approve": "auto_approved",
+                    "hold_for_round": "held_for_round", "leave_for_admin": "left_for_admin"}
         assert (event.action, event.before["status"], event.after["status"]) == (
             recorded.get(name, name), status, booking.status)
     else:
