@@ -318,12 +318,16 @@ class AdminBookingSchema(StudentBookingSchema):
         return placement.at_risk(booking, utcnow())
 
 
+# The audit actions a policy makes (services/workflow.py, Actor.POLICY).
+POLICY_ACTIONS = ("auto_approved", "held_for_round", "left_for_admin")
+
+
 class AuditEventSchema(Schema):
     id = fields.Integer()
     action = fields.String()
-    # No person: a policy's auto-approval, or the scheduler's jobs.
+    # No person: a policy's auto-approval (and its approval rounds), or the scheduler's jobs.
     actor = fields.Function(lambda e: e.actor.username if e.actor
-                            else "policy" if e.action == "auto_approved" else "system")
+                            else "policy" if e.action in POLICY_ACTIONS else "system")
     from_status = fields.Function(lambda e: (e.before or {}).get("status"))
     to_status = fields.Function(lambda e: (e.after or {}).get("status"))
     details = fields.Function(lambda e: {"before": e.before, "after": e.after})

@@ -69,6 +69,10 @@ def test_a_request_starting_later_is_held_and_decided_at_its_round(rounds, clien
     (event,) = db.session.scalars(db.select(AuditEvent).where(AuditEvent.entity_id == held["id"],
                                                               AuditEvent.action == "held_for_round"))
     assert event.after["decide_at"] is not None and event.actor_id is None
+    admin = factory.admin()
+    history = client.get(f"/api/admin/bookings/{held['id']}", headers=bearer(admin)).get_json()["events"]
+    assert [(e["action"], e["actor"]) for e in history] == [("created", student.username),
+                                                            ("held_for_round", "policy")]
     assert run_round(decide_at - timedelta(minutes=1)) == {}  # not due yet
     assert bookings.retry_auto_approvals() == {}  # the retry leaves it to its round
     assert status_of(held["id"]) == ("pending", None)
