@@ -246,30 +246,51 @@ class Choice:
     moves: list[tuple[int, int, int]] = field(default_factory=list)  # (key, from, to)
 
 
+def _first_fit(capacity: dict[int, Size], fixed: list[Fixed], placed: list[Item],
+               optional: list[Item]) -> dict[int, int]:
+    """A quick feasible start for `choose`: everything placed where it is,
+    then each optional item, earliest first, on the first of its nodes
+    where it fits (what approving on arrival would do)."""
+    occupants: dict[int, list[tuple[datetime, datetime, Size]]] = {node: [] for node in capacity}
+    for booking in fixed:
+        occupants.setdefault(booking.node, []).append((booking.start, booking.end, booking.need))
+    for item in placed:
+        occupants[item.current].append((item.start, item.end, item.need))
+    node_of = {}
+    for item in sorted(optional, key=lambda i: (i.start, i.key)):
+        for node in item.nodes:
+            if peak_fits(occupants[node], item.need, capacity[node], item.start, item.end):
+                occupants[node].append((item.start, item.end, item.need))
+                node_of[item.key] = node
+                break
+    return node_of
+
+
 def choose(capacity: dict[int, Size], fixed: list[Fixed], placed: list[Item], optional: list[Item],
            weight: dict[int, int], *, seconds: float) -> Choice:
     """Decide a batch of requests together: take the `optional` items of the
     largest total `weight` that fit next to `fixed` and every `placed` item
     (approved bookings that may be re-placed, never dropped; each with its
     `current` node), each only on its own `nodes`. CP-SAT, exact within
-    `seconds`, started from things as they are (all placed where they are,
-    nothing taken), so it never answers worse than that. Never raises for
-    "no room": `taken` is empty then."""
+    `seconds`, started from things as they are plus what first fit takes
+    (`_first_fit`). Never raises for "no room": `taken` is empty then."""
     cp_model = solver_module()
     model = cp_model.CpModel()
     items = placed + optional
+    start = _first_fit(capacity, fixed, placed, optional)
     x: dict[tuple[int, int], cp_model.IntVar] = {}
     take: dict[int, cp_model.IntVar] = {}
     for item in items:
         for node in item.nodes:
             x[item.key, node] = model.new_bool_var(f"x{item.key}_{node}")
-            model.add_hint(x[item.key, node], node == item.current)
+            model.add_hint(x[item.key, node], node == (item.current if item.current is not None
+                                                       else start.get(item.key)))
     for item in placed:
         model.add_exactly_one(x[item.key, node] for node in item.nodes)
     for item in optional:
         take[item.key] = model.new_bool_var(f"take{item.key}")
         model.add(sum(x[item.key, node] for node in item.nodes) == take[item.key])
-        model.add_hint(take[item.key], False)
+        model.add_hint(take[item.key], item.key in start)
     fixed_by_node: dict[int, list[Fixed]] = {}
     for booking in fixed:
         fixed_by_node.setdefault(booking.node, []).append(booking)
