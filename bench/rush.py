@@ -1,7 +1,7 @@
 """The booking rush: create-booking throughput against an authenticated GET
 measured in the same run, on the production server shape.
 
-gunicorn (2 workers x 4 threads, as in controller/Dockerfile, access log on)
+gunicorn as controller/Dockerfile runs it (2 workers x 4 threads, its config and masking access log)
 serves the controller on 127.0.0.1 against a scratch Postgres database
 (migrated, 50 nodes and 200 students seeded with COPY, plus a history of
 past bookings) and Redis for the token blocklist. A bounded asyncio client
@@ -100,9 +100,11 @@ class Server:
                    SESSION_IMAGES=f"{IMAGES[0]}=8888,{IMAGES[1]}=22", FRONTEND_DIST=str(log_dir / "no-ui"))
         self.log = open(log_dir / "gunicorn.log", "w")  # noqa: SIM115 (closed in stop)
         self.process = subprocess.Popen(
-            [str(Path(sys.executable).parent / "gunicorn"), "--bind", f"127.0.0.1:{self.port}",
+            [str(Path(sys.executable).parent / "gunicorn"), "-c", "python:controller.serving",
+             "--bind", f"127.0.0.1:{self.port}",
              "--workers", str(workers), "--threads", str(threads), "--timeout", "60",
-             "--access-logfile", "-", "controller.wsgi:app"],
+             "--access-logfile", "-", "--logger-class", "controller.gunicorn_logging.MaskingLogger",
+             "--worker-tmp-dir", "/dev/shm", "controller.wsgi:app"],
             cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
         self.url = f"http://127.0.0.1:{self.port}"
         wait_http(f"{self.url}/api/health", timeout=60)
