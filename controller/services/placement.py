@@ -27,6 +27,8 @@ single-process embedded default.
 from __future__ import annotations
 
 import enum
+import functools
+import json
 import threading
 import time
 from collections.abc import Iterable, Iterator
@@ -308,12 +310,11 @@ def node_sizes(read=None) -> list:
     health (what `Resources.of` and `has_image` read), in one query and
     without building Agent objects: booking creation reads them on every
     request, for `node_maxima` and `nodes_big_enough` both. On Postgres the
-    rows come as one JSON array (`NODE_SIZES_COLUMN`), decoded in one call
-    rather than two JSON values (tags, health) per node; `read` is that
-    column's value when the caller read it in a statement of its own."""
+    rows come as one JSON text (`NODE_SIZES_COLUMN`), parsed once per
+    distinct text (`NodeSizes`); `read` is that column's value when the
+    caller read it in a statement of its own."""
     if _is_postgres():
-        rows = read if read is not None else db.session.scalar(_NODE_SIZES_JSON)
-        return [NodeSize(*node) for node in rows or []]
+        return _parsed_node_sizes(read if read is not None else db.session.scalar(NODE_SIZES_TEXT))
     return list(db.session.execute(_NODE_SIZES))
 
 
@@ -327,20 +328,46 @@ class NodeSize(NamedTuple):
     last_health: dict | None
 
 
+class NodeSizes(tuple):
+    """`node_sizes` rows parsed from one JSON text, with what booking
+    requests ask of them kept: the nodes change far less often than they
+    are asked (a new text, e.g. a health report, makes a new object), so a
+    rush of requests parses the text and walks the nodes once, not per
+    request."""
+
+    def __new__(cls, rows):
+        nodes = super().__new__(cls, rows)
+        nodes.maxima = _maxima(nodes)
+        nodes.big_enough = {}  # (need, tags) -> nodes_big_enough's answer
+        return nodes
+
+
+@functools.lru_cache(maxsize=4)
+def _parsed_node_sizes(text: str | None) -> NodeSizes:
+    return NodeSizes(NodeSize(*node) for node in json.loads(text or "[]"))
+
+
 # Built once, so their cache keys are computed once (`node_sizes` runs per booking request).
 _NODE_COLUMNS = [getattr(Agent, name) for name in NodeSize._fields]
 _NODE_SIZES = db.select(*_NODE_COLUMNS)
-_NODE_SIZES_JSON = db.select(func.json_agg(func.json_build_array(*_NODE_COLUMNS)))
-# `node_sizes`' JSON array as a column another statement may read in passing (Postgres).
-NODE_SIZES_COLUMN = _NODE_SIZES_JSON.scalar_subquery()
+NODE_SIZES_TEXT = db.select(db.cast(func.json_agg(func.json_build_array(*_NODE_COLUMNS)), db.Text))
+# `node_sizes`' JSON text as a column another statement may read in passing (Postgres).
+NODE_SIZES_COLUMN = NODE_SIZES_TEXT.scalar_subquery()
 
 
 def nodes_big_enough(need: Resources, required_tags: Iterable[str] = (), nodes: list | None = None) -> list:
     """The registered nodes carrying these tags that are big enough for
     `need` on their own, whatever they hold now or their status, as
     `node_sizes` rows (of `nodes` when given, else read now)."""
-    return [node for node in (node_sizes() if nodes is None else nodes)
-            if need.within(Resources.of(node)) and set(required_tags) <= set(node.tags or [])]
+    nodes = node_sizes() if nodes is None else nodes
+    key = (need, frozenset(required_tags))
+    known = nodes.big_enough.get(key) if isinstance(nodes, NodeSizes) else None
+    if known is None:
+        known = [node for node in nodes
+                 if need.within(Resources.of(node)) and key[1] <= set(node.tags or [])]
+        if isinstance(nodes, NodeSizes) and len(nodes.big_enough) < 64:
+            nodes.big_enough[key] = known
+    return list(known)
 
 
 def could_ever_fit(need: Resources, required_tags: Iterable[str] = (), image: str | None = None) -> bool:
@@ -360,14 +387,20 @@ def node_maxima(nodes: list | None = None) -> Resources:
     """The largest CPU, memory and GPU figures over the nodes (`node_sizes`
     rows when given), each on its own (bounds for a form's inputs; whether
     one node holds a whole request is `could_ever_fit`)."""
+    if isinstance(nodes, NodeSizes):
+        return nodes.maxima
     if nodes is not None:
-        return Resources(max((n.cpu_cores for n in nodes), default=0),
-                         max((gb_to_mib(n.memory_gb) for n in nodes), default=0),
-                         max((n.gpu_count or 0 for n in nodes), default=0))
+        return _maxima(nodes)
     row = db.session.execute(
         db.select(func.max(Agent.cpu_cores), func.max(Agent.memory_gb), func.max(Agent.gpu_count))
     ).one()
     return Resources(row[0] or 0, gb_to_mib(row[1] or 0), row[2] or 0)
+
+
+def _maxima(nodes) -> Resources:
+    return Resources(max((n.cpu_cores for n in nodes), default=0),
+                     max((gb_to_mib(n.memory_gb) for n in nodes), default=0),
+                     max((n.gpu_count or 0 for n in nodes), default=0))
 
 
 # --- locking -------------------------------------------------------------

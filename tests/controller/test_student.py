@@ -5,6 +5,7 @@ from sqlalchemy import event
 
 from controller.extensions import db
 from controller.models import AuditEvent, Booking
+from controller.services import placement
 from controller.services.workflow import BookingStatus
 from tests.controller.conftest import bearer
 from tests.controller.helpers import assert_error, booking_payload, future, iso
@@ -44,6 +45,24 @@ def test_a_booking_request_is_three_round_trips_with_its_audit_row_in_the_insert
     assert (event_row.entity_type, event_row.action, event_row.actor_id) == ("booking", "created", student.id)
     assert event_row.after == {"status": "pending", "agent_id": None, "start_time": response.get_json()["start_time"],
                                "end_time": response.get_json()["end_time"]}
+
+
+def test_the_nodes_are_parsed_once_while_unchanged_and_a_change_counts_at_once(client, factory, student_headers,
+                                                                               node):
+    """Booking requests keep what they ask of the nodes per distinct read of
+    them (`placement.NodeSizes`): a rush parses and walks them once, and a
+    node added or resized counts from the very next request."""
+    big = booking_payload(cpu_cores=16, memory_gb=64)
+    assert_error(client.post("/api/student/book", headers=student_headers, json=big), 422, "validation_error")
+    parsed = placement._parsed_node_sizes.cache_info()
+    for day in (2, 3):
+        start = future(24 * day)
+        payload = booking_payload(start_time=iso(start), end_time=iso(start + timedelta(hours=1)))
+        assert client.post("/api/student/book", headers=student_headers, json=payload).status_code == 201
+    after = placement._parsed_node_sizes.cache_info()
+    assert (after.hits - parsed.hits, after.misses - parsed.misses) == (2, 0)
+    factory.agent(cpu_cores=32, memory_gb=128)  # the lab grows
+    assert client.post("/api/student/book", headers=student_headers, json=big).status_code == 201
 
 
 def test_a_refused_overlapping_request_writes_no_audit_row(client, student_headers, node):
