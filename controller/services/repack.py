@@ -112,6 +112,32 @@ def _finish(items: list[Item], node_of: dict[int, int], method: str) -> Outcome:
     return Outcome(node_of, False, method, moves)
 
 
+def _add_capacity(model, capacity: dict[int, Size], fixed: list[Fixed], items: list[Item],
+                  x: dict[tuple[int, int], object]) -> None:
+    """The constraints that keep every node within its capacity at every
+    instant: the items assigned to it (`x[key, node]`) next to its `fixed`
+    bookings, checked at each start (usage only rises at a start)."""
+    fixed_by_node: dict[int, list[Fixed]] = {}
+    for booking in fixed:
+        fixed_by_node.setdefault(booking.node, []).append(booking)
+    for node, cap in capacity.items():
+        here = [item for item in items if node in item.nodes]
+        if not here:
+            continue
+        held = fixed_by_node.get(node, [])
+        for t in {item.start for item in here} | {b.start for b in held}:
+            active = [item for item in here if item.start <= t < item.end]
+            if not active:
+                continue
+            used = (0, 0, 0)
+            for b in held:
+                if b.start <= t < b.end:
+                    used = _add(used, b.need)
+            for r in range(3):
+                if any(item.need[r] for item in active):
+                    model.add(sum(item.need[r] * x[item.key, node] for item in active) <= cap[r] - used[r])
+
+
 def _exact(capacity: dict[int, Size], fixed: list[Fixed], items: list[Item],
            seconds: float) -> tuple[dict[int, int] | None, bool]:
     """CP-SAT over the items; (plan or None, whether the time limit stopped it)."""
@@ -122,27 +148,7 @@ def _exact(capacity: dict[int, Size], fixed: list[Fixed], items: list[Item],
         for node in item.nodes:
             x[item.key, node] = model.new_bool_var(f"x{item.key}_{node}")
         model.add_exactly_one(x[item.key, node] for node in item.nodes)
-    fixed_by_node: dict[int, list[Fixed]] = {}
-    for booking in fixed:
-        fixed_by_node.setdefault(booking.node, []).append(booking)
-    for node, cap in capacity.items():
-        here = [item for item in items if node in item.nodes]
-        if not here:
-            continue
-        held = fixed_by_node.get(node, [])
-        points = {item.start for item in here} | {b.start for b in held}
-        for t in points:
-            active = [item for item in here if item.start <= t < item.end]
-            if not active:
-                continue
-            used = (0, 0, 0)
-            for b in held:
-                if b.start <= t < b.end:
-                    used = _add(used, b.need)
-            for r in range(3):
-                if any(item.need[r] for item in active):
-                    model.add(sum(item.need[r] * x[item.key, node] for item in active)
-                              <= cap[r] - used[r])
+    _add_capacity(model, capacity, fixed, items, x)
     model.minimize(sum(x[item.key, node] for item in items if item.current is not None
                        for node in item.nodes if node != item.current))
     solver = cp_model.CpSolver()
@@ -291,23 +297,7 @@ def choose(capacity: dict[int, Size], fixed: list[Fixed], placed: list[Item], op
         take[item.key] = model.new_bool_var(f"take{item.key}")
         model.add(sum(x[item.key, node] for node in item.nodes) == take[item.key])
         model.add_hint(take[item.key], item.key in start)
-    fixed_by_node: dict[int, list[Fixed]] = {}
-    for booking in fixed:
-        fixed_by_node.setdefault(booking.node, []).append(booking)
-    for node, cap in capacity.items():
-        here = [item for item in items if node in item.nodes]
-        held = fixed_by_node.get(node, [])
-        for t in {item.start for item in here} | {b.start for b in held}:
-            active = [item for item in here if item.start <= t < item.end]
-            if not active:
-                continue
-            used = (0, 0, 0)
-            for b in held:
-                if b.start <= t < b.end:
-                    used = _add(used, b.need)
-            for r in range(3):
-                if any(item.need[r] for item in active):
-                    model.add(sum(item.need[r] * x[item.key, node] for item in active) <= cap[r] - used[r])
+    _add_capacity(model, capacity, fixed, items, x)
     # The weights first; among equal plans, the fewest moves.
     scale = 1 + len(placed)
     model.maximize(scale * sum(weight[key] * var for key, var in take.items())
