@@ -5,8 +5,6 @@ process in the whole deployment leads). Do not use `--preload`: the
 scheduler's threads must start after the fork, in each worker.
 """
 
-from controller import create_app
-from controller.utils.scheduler import start_scheduler
+from controller.serving import worker_app
 
-app = create_app()
-start_scheduler(app)
+app = worker_app()
