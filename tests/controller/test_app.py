@@ -234,6 +234,8 @@ def test_a_booking_requests_statements_are_prepared_on_the_server(app, client, s
     times, so Postgres plans a booking request's statements once per
     connection rather than on every request (issue 12)."""
     assert db.engine.dialect.driver == "psycopg"
+    db.session.remove()
+    db.engine.dispose()  # one connection from here on: earlier tests may have left several in the pool
     for day in range(1, 8):
         start = future(24 * day)
         payload = booking_payload(start_time=iso(start), end_time=iso(start + timedelta(hours=1)))
