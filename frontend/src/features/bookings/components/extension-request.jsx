@@ -19,15 +19,25 @@ function label(minutes) {
  */
 export function ExtensionRequestButton({ booking, waitingClassName }) {
   const [open, setOpen] = useState(false);
+  // The dialog stays until its owner closes it: a request just queued turns the
+  // booking's button into the waiting note underneath, but the answer stays readable.
+  const dialog = open && (
+    <ExtensionRequestDialog booking={booking} open onClose={() => setOpen(false)} />
+  );
   if (booking.pending_extension)
-    return <ExtensionWaiting request={booking.pending_extension} className={waitingClassName} />;
-  if (!booking.actions?.includes('extend')) return null;
+    return (
+      <>
+        <ExtensionWaiting request={booking.pending_extension} className={waitingClassName} />
+        {dialog}
+      </>
+    );
+  if (!booking.actions?.includes('extend')) return dialog || null;
   return (
     <>
       <Button variant="secondary" size="sm" onClick={() => setOpen(true)}>
         Request more time
       </Button>
-      <ExtensionRequestDialog booking={booking} open={open} onClose={() => setOpen(false)} />
+      {dialog}
     </>
   );
 }

@@ -1,4 +1,5 @@
 import { screen } from '@testing-library/react';
+import { useState } from 'react';
 import { describe, expect, test, vi } from 'vitest';
 import { api } from '@/lib/api-client';
 import { apiError, bookingFixture, routeApi } from '@/test/mock-api';
@@ -72,6 +73,53 @@ describe('request more time', () => {
     expect(await screen.findByRole('status', { name: 'Outcome' })).toHaveTextContent(
       'Sent to the admins: The default policy allows bookings of at most 4 hours',
     );
+  });
+
+  test('the answer stays open when the booking then shows the request waiting', async () => {
+    const b = booking('approved');
+    const waiting = {
+      ...b,
+      actions: ['cancel'],
+      pending_extension: {
+        id: 2,
+        minutes: 30,
+        requested_end: b.end_time,
+        requested_at: new Date().toISOString(),
+      },
+    };
+    // The booking as the list shows it: refetched after the request, now waiting.
+    function Refetched() {
+      const [shown, setShown] = useState(b);
+      return (
+        <>
+          <ExtensionRequestButton booking={shown} />
+          <button type="button" onClick={() => setShown(waiting)}>
+            refetch
+          </button>
+        </>
+      );
+    }
+    routeApi(api, {
+      'POST /student/bookings/4/extend': () => ({
+        id: 2,
+        status: 'pending',
+        review_reason:
+          'The default policy allows bookings of at most 4 hours; this one would last 5.',
+      }),
+    });
+    const { user } = renderWithProviders(<Refetched />, { user: student });
+    await user.click(screen.getByRole('button', { name: 'Request more time' }));
+    await user.click(screen.getByRole('button', { name: 'Ask for 30 minutes' }));
+    await screen.findByRole('status', { name: 'Outcome' });
+    await user.click(screen.getByRole('button', { name: 'refetch', hidden: true }));
+    expect(screen.getByRole('status', { name: 'Outcome' })).toHaveTextContent(
+      /^Sent to the admins/,
+    );
+    expect(
+      screen.getByRole('status', { name: 'Extension request', hidden: true }),
+    ).toBeInTheDocument();
+    await user.click(screen.getByRole('button', { name: 'Close' }));
+    expect(screen.queryByRole('dialog')).not.toBeInTheDocument();
   });
 
   test('a request already waiting shows the API message', async () => {
