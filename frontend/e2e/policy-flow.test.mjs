@@ -109,6 +109,12 @@ describe('policies in Chromium', { skip: missing ? missing : false }, () => {
     await dialog
       .getByText(/Sent to the admins: .*at most 4 hours; this one would last 6/)
       .waitFor();
+    // The answer stays open over the card, which now shows the waiting request.
+    await page.getByRole('status', { name: 'Extension request' }).waitFor();
+    await screenshot(page, 'extension-answer-desktop');
+    await page.setViewportSize({ width: 390, height: 844 });
+    await screenshot(page, 'extension-answer-phone');
+    await page.setViewportSize({ width: 1280, height: 800 });
     await dialog.getByRole('button', { name: 'Close' }).click();
     await page
       .getByRole('listitem', { name: /Extension request \d+/ })
