@@ -8,10 +8,10 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from controller import models  # noqa: F401  (tables known to Alembic and create_all)
 from controller.cli import register_cli
 from controller.config import Config, check_config, engine_url
-from controller.errors import RequestLimits, RowIdConverter, register_error_handlers
+from controller.errors import RequestLimits, register_error_handlers
 from controller.extensions import api, cors, db, jwt, limiter, migrate
 from controller.observability import configure_logging, init_request_logging
-from controller.routes import admin, auth, calendar, health, policies, session_pages, student
+from controller.routes import RowIdConverter, admin, auth, calendar, health, policies, session_pages, student
 from controller.security import init_jwt_callbacks, init_request_guard, init_security_headers
 from controller.spa import bp as spa_bp
 from controller.spa import docs_assets_bp

@@ -14,7 +14,6 @@ from flask import jsonify
 from flask_smorest import Api
 from sqlalchemy.exc import DataError, DisconnectionError, OperationalError
 from werkzeug.exceptions import HTTPException
-from werkzeug.routing import IntegerConverter
 
 log = logging.getLogger(__name__)
 
@@ -247,13 +246,3 @@ def register_error_handlers(app) -> None:
 
 # numeric_value_out_of_range, datetime_field_overflow
 OUT_OF_RANGE_SQLSTATES = {"22003", "22008"}
-
-
-class RowIdConverter(IntegerConverter):
-    """`<int:...>` in the routes: a row id, which the database keeps in 32
-    bits. A larger number names no row, so the route answers 404 without
-    asking the database (which would refuse the number)."""
-
-    def __init__(self, url_map, *args, **kwargs):
-        kwargs.setdefault("max", 2**31 - 1)
-        super().__init__(url_map, *args, **kwargs)

@@ -9,6 +9,7 @@ from http import HTTPStatus
 
 import flask_smorest
 from webargs.flaskparser import FlaskParser
+from werkzeug.routing import IntegerConverter
 
 from controller.security import AUTH_ATTRIBUTE
 
@@ -97,3 +98,13 @@ class Blueprint(flask_smorest.Blueprint):
             responses.setdefault(str(status), HTTPStatus(status).name)
         doc["security"] = [{"bearerAuth": []}] if info["auth"] else []
         return doc
+
+
+class RowIdConverter(IntegerConverter):
+    """`<int:...>` in the routes: a row id, which the database keeps in 32
+    bits. A larger number names no row, so the route answers 404 without
+    asking the database (which would refuse the number)."""
+
+    def __init__(self, url_map, *args, **kwargs):
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(url_map, *args, **kwargs)
