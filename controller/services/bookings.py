@@ -332,8 +332,10 @@ def slots(*, cpu_cores: int, memory_gb: float, duration: int, gpu_count: int = 0
           not_before: datetime | None = None, not_after: datetime | None = None,
           image: str | None = None, tags: Iterable[str] = (), count: int = 3) -> dict:
     """The earliest windows of `duration` minutes within `[not_before,
-    not_after]` (default: from the next minute to the horizon) in which some
-    node could take the request, counting repacking (`placement.earliest_windows`);
+    not_after]` (default: from the first whole minute at least a minute away, so
+    that a suggestion is still in the future when the student takes it, to the
+    horizon) in which some node could take the request, counting repacking
+    (`placement.earliest_windows`);
     the lab's answer, naming no node or booking. Raises ValidationFailed for
     a size the lab cannot hold, a duration outside the limits, or a range
     beyond the horizon or shorter than the duration."""
@@ -343,7 +345,7 @@ def slots(*, cpu_cores: int, memory_gb: float, duration: int, gpu_count: int = 0
     rules = limits()
     _validate_request(need, memory_gb, image, tags, rules)
     now = utcnow()
-    earliest = now.replace(second=0, microsecond=0) + timedelta(minutes=1)
+    earliest = now.replace(second=0, microsecond=0) + timedelta(minutes=2)
     horizon = now + timedelta(days=rules["horizon_days"])
     start = max(not_before or earliest, earliest)
     end = not_after or horizon

@@ -5,7 +5,7 @@ is a real window and never later than the true earliest."""
 
 import itertools
 import random
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import numpy as np
 import pytest
@@ -48,6 +48,18 @@ def test_a_window_that_needs_repacking_comes_first_and_says_so(client, student_h
         "cpu_cores": 8, "memory_gb": 4, "duration": 180, "not_before": iso(start)}).get_json()
     assert body["windows"][0] == {"start_time": iso(start), "end_time": iso(start + 3 * HOUR), "repack": True}
     assert body["windows"][1]["start_time"] == iso(start + 2 * HOUR)  # node a, without moving anything
+
+
+def test_with_no_not_before_the_earliest_window_is_a_whole_minute_at_least_a_minute_away(
+        client, student_headers, factory):
+    """A suggestion the student takes a few seconds later is still in the future."""
+    factory.agent(cpu_cores=8)
+    asked = utcnow()
+    body = client.post(URL, headers=student_headers, json={
+        "cpu_cores": 2, "memory_gb": 4, "duration": 60}).get_json()
+    first = datetime.fromisoformat(body["windows"][0]["start_time"])
+    assert (first.second, first.microsecond) == (0, 0)
+    assert timedelta(minutes=1) <= first - asked <= timedelta(minutes=2), (asked, first)
 
 
 @pytest.mark.parametrize(("change", "field"), [

@@ -14,6 +14,9 @@ export const slotsQuery = (request) =>
     queryFn: () => findSlots(request),
     enabled: Boolean(request),
     staleTime: 15_000,
+    // "Earliest" moves with the clock: a suggestion at least a minute ahead when
+    // fetched stays in the future if it is fetched again every 30 s.
+    refetchInterval: 30_000,
     placeholderData: keepPreviousData,
     meta: { silent: true },
     retry: false,
