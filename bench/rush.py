@@ -137,31 +137,51 @@ class RssSampler(threading.Thread):
                     pass
 
 
-async def load(url: str, connections: int, seconds: float, request) -> dict:
+async def load(session: aiohttp.ClientSession, connections: int, seconds: float, request) -> dict:
     """Run `request(session, n)` on `connections` concurrent loops for
     `seconds`; each returns (status, body); returns latencies and outcomes."""
     latencies: list[float] = []
     statuses: collections.Counter = collections.Counter()
     refusals: collections.Counter = collections.Counter()
+    counter = iter(range(10**9))
+    deadline = time.perf_counter() + seconds
+
+    async def loop():
+        while time.perf_counter() < deadline:
+            t0 = time.perf_counter()
+            status, body = await request(session, next(counter))
+            latencies.append((time.perf_counter() - t0) * 1000)
+            statuses[status] += 1
+            if 400 <= status < 500:
+                refusals[body[:120]] += 1
+
+    started = time.perf_counter()
+    await asyncio.gather(*(loop() for _ in range(connections)))
+    elapsed = time.perf_counter() - started
+    return {"elapsed": elapsed, "latencies": latencies, "statuses": statuses, "refusals": refusals}
+
+
+async def phases(url: str, connections: int, seconds: float, tokens, booker, profile_worker=None) -> tuple:
+    """The warm-up, the profiled rush (when `profile_worker` starts py-spy
+    and returns it), then GET and book taking turns in slices, so the
+    machine's drift falls on both alike. One client session throughout: its
+    `connections` keep-alive connections are opened once, in the warm-up, as
+    a lab's browsers keep theirs (a session per slice measured 64 new
+    connections every 2 s, the first request on each waiting for its accept)."""
     connector = aiohttp.TCPConnector(limit=connections, force_close=False)
     timeout = aiohttp.ClientTimeout(total=30)
-    counter = iter(range(10**9))
+    profiled = {"statuses": collections.Counter()}
     async with aiohttp.ClientSession(url, connector=connector, timeout=timeout) as session:
-        deadline = time.perf_counter() + seconds
-
-        async def loop():
-            while time.perf_counter() < deadline:
-                t0 = time.perf_counter()
-                status, body = await request(session, next(counter))
-                latencies.append((time.perf_counter() - t0) * 1000)
-                statuses[status] += 1
-                if 400 <= status < 500:
-                    refusals[body[:120]] += 1
-
-        started = time.perf_counter()
-        await asyncio.gather(*(loop() for _ in range(connections)))
-        elapsed = time.perf_counter() - started
-    return {"elapsed": elapsed, "latencies": latencies, "statuses": statuses, "refusals": refusals}
+        await load(session, connections, min(1.0, seconds), get_me(tokens))  # warm-up
+        if profile_worker is not None:  # the rush alone, py-spy on one worker
+            spy = profile_worker()
+            profiled = await load(session, connections, seconds, booker)
+            await asyncio.to_thread(spy.wait, timeout=seconds + 30)
+        me_slices, rush_slices = [], []
+        for _ in range(max(1, round(seconds / SLICE))):
+            me_slices.append(await load(session, connections, min(SLICE, seconds), get_me(tokens)))
+            rush_slices.append(await load(session, connections, min(SLICE, seconds), booker))
+    return profiled, merged(me_slices), merged(rush_slices)
 
 
 def merged(slices: list[dict]) -> dict:
@@ -249,22 +269,16 @@ def run(seconds: float, students: int, connections: int, history: int, workers: 
         sampler = RssSampler(server)
         sampler.start()
         booker = book(tokens, datetime.now(UTC))
-        profiled = {"statuses": collections.Counter()}
-        try:
-            asyncio.run(load(server.url, connections, min(1.0, seconds), get_me(tokens)))  # warm-up
-            if profile is not None:  # the rush alone, on one worker
-                spy = subprocess.Popen(
+        spy_on_a_worker = None
+        if profile is not None:
+            def spy_on_a_worker():
+                return subprocess.Popen(
                     [str(Path(sys.executable).parent / "py-spy"), "record", "--pid", str(server.workers()[0].pid),
                      "--duration", str(max(1, int(seconds))), "--rate", "200", "--format", "raw",
                      "--output", str(profile), "--nonblocking"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-                profiled = asyncio.run(load(server.url, connections, seconds, booker))
-                spy.wait(timeout=seconds + 30)
-            # The two kinds take turns in slices, so the machine's drift falls on both alike.
-            me_slices, rush_slices = [], []
-            for _ in range(max(1, round(seconds / SLICE))):
-                me_slices.append(asyncio.run(load(server.url, connections, min(SLICE, seconds), get_me(tokens))))
-                rush_slices.append(asyncio.run(load(server.url, connections, min(SLICE, seconds), booker)))
-            me, rush = merged(me_slices), merged(rush_slices)
+        try:
+            profiled, me, rush = asyncio.run(phases(server.url, connections, seconds, tokens, booker,
+                                                    spy_on_a_worker))
         finally:
             sampler.done.set()
             sampler.join()
