@@ -13,8 +13,8 @@ at any booking's start.
 
 One more configuration replays approval rounds (APPROVAL_MODE=rounds with
 ROUND_SETTINGS, services/approval_rounds.py): the students' policy approves
-by itself; a request starting more than 6 h after it arrives is held and
-decided, together with the others pending, by the round 6 h before its
+by itself; a request starting more than 4 h after it arrives is held and
+decided, together with the others pending, by the round 4 h before its
 start. The replay keeps its own clock: it books each request at its
 arrival and runs the round service at every round boundary in between, as
 the scheduler's job would. It prints each booking request's latency (those
@@ -75,7 +75,7 @@ CONFIGS = (  # label, placement policy, repacking, how approval decides (APPROVA
     ("best-fit + repack + rounds", "best_fit", True, "rounds"),
 )
 # The approval rounds replayed (services/approval_rounds.py): the settings' defaults.
-ROUND_SETTINGS = {"APPROVAL_DECIDE_HOURS": 6, "APPROVAL_ROUND_MINUTES": 120, "APPROVAL_ROUND_LOOKAHEAD_HOURS": 72,
+ROUND_SETTINGS = {"APPROVAL_DECIDE_HOURS": 4, "APPROVAL_ROUND_MINUTES": 120, "APPROVAL_ROUND_LOOKAHEAD_HOURS": 72,
                   "APPROVAL_ROUND_TIME_LIMIT_MS": 2000, "APPROVAL_ROUND_CORE_HOUR_WEIGHT": 5,
                   "APPROVAL_AT_ONCE_MAX_CORES": 4}
 # The week's mix: hours 1..8 and cores, weighted toward short, small requests

@@ -238,7 +238,7 @@ class Config:
         # Requests of at most APPROVAL_AT_ONCE_MAX_CORES cores and no GPU are
         # decided at once even then (0: every request starting later waits).
         self.APPROVAL_MODE = os.environ.get("APPROVAL_MODE", "on_arrival").strip() or "on_arrival"
-        self.APPROVAL_DECIDE_HOURS = env_float("APPROVAL_DECIDE_HOURS", 6)
+        self.APPROVAL_DECIDE_HOURS = env_float("APPROVAL_DECIDE_HOURS", 4)
         self.APPROVAL_ROUND_MINUTES = env_float("APPROVAL_ROUND_MINUTES", 120)
         self.APPROVAL_ROUND_LOOKAHEAD_HOURS = env_float("APPROVAL_ROUND_LOOKAHEAD_HOURS", 72)
         self.APPROVAL_ROUND_TIME_LIMIT_MS = env_float("APPROVAL_ROUND_TIME_LIMIT_MS", 2000)
