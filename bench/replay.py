@@ -56,6 +56,7 @@ from flask_migrate import upgrade  # noqa: E402
 from bench.common import percentile  # noqa: E402
 from bench.seed import scratch_database  # noqa: E402
 from controller import create_app  # noqa: E402
+from controller.config import APPROVAL_NUMBERS, Config  # noqa: E402
 from controller.extensions import db  # noqa: E402
 from controller.models import Agent, Booking, User  # noqa: E402
 from controller.services import approval_rounds, repack  # noqa: E402
@@ -74,10 +75,11 @@ CONFIGS = (  # label, placement policy, repacking, how approval decides (APPROVA
     ("best-fit + repack (project)", "best_fit", True, "on_arrival"),
     ("best-fit + repack + rounds", "best_fit", True, "rounds"),
 )
-# The approval rounds replayed (services/approval_rounds.py): the settings' defaults.
-ROUND_SETTINGS = {"APPROVAL_DECIDE_HOURS": 4, "APPROVAL_ROUND_MINUTES": 120, "APPROVAL_ROUND_LOOKAHEAD_HOURS": 72,
-                  "APPROVAL_ROUND_TIME_LIMIT_MS": 2000, "APPROVAL_ROUND_CORE_HOUR_WEIGHT": 5,
-                  "APPROVAL_AT_ONCE_MAX_CORES": 4}
+# The approval rounds replayed (services/approval_rounds.py): the controller's
+# own settings (its defaults, or what this environment sets), read from Config
+# rather than copied here.
+_CONFIG = Config()
+ROUND_SETTINGS = {name: getattr(_CONFIG, name) for _key, name, _lowest in APPROVAL_NUMBERS}
 # The week's mix: hours 1..8 and cores, weighted toward short, small requests
 # (calibrated so that spreading and plain best fit score about what issue 13
 # measured: ~95 % and ~92 % of the optimum's count).

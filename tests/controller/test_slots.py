@@ -57,9 +57,11 @@ def test_with_no_not_before_the_earliest_window_is_a_whole_minute_at_least_a_min
     asked = utcnow()
     body = client.post(URL, headers=student_headers, json={
         "cpu_cores": 2, "memory_gb": 4, "duration": 60}).get_json()
+    answered = utcnow()
     first = datetime.fromisoformat(body["windows"][0]["start_time"])
-    assert (first.second, first.microsecond) == (0, 0)
-    assert timedelta(minutes=1) <= first - asked <= timedelta(minutes=2), (asked, first)
+    # The server's clock read lies between ours: its answer between their minutes + 2.
+    assert minute(asked) + timedelta(minutes=2) <= first <= minute(answered) + timedelta(minutes=2)
+    assert first - answered > timedelta(0) and first - asked >= timedelta(minutes=1), (asked, first)
 
 
 @pytest.mark.parametrize(("change", "field"), [
