@@ -48,7 +48,10 @@ unavailable() {
   say "SKIP: $1"; SKIPPED=1; exit 0
 }
 ok() { PASSED=$((PASSED + 1)); say "ok    $*"; }
-fail() { FAILED=$((FAILED + 1)); say "FAIL  $*"; exit 1; }
+# What failed, said again after the services' logs at the end (CI shows the output's tail).
+FAILURE=""
+FAILURE_DETAIL=""
+fail() { FAILED=$((FAILED + 1)); FAILURE="$*"; say "FAIL  $*"; exit 1; }
 
 compose() { "${COMPOSE[@]}" --project-name "$PROJECT" --env-file "$ENV_FILE" "$@"; }
 
@@ -72,6 +75,10 @@ cleanup() {
     [ -z "$left" ] || say "WARNING: left behind: $left"
   fi
   [ -n "$WORK" ] && rm -rf "$WORK"
+  if [ -n "$FAILURE" ]; then
+    [ -z "$FAILURE_DETAIL" ] || printf '%s\n' "$FAILURE_DETAIL" | sed 's/^/    /'
+    say "FAIL  $FAILURE (said again after the logs above)"
+  fi
   say "done in $(( $(date +%s) - T0 ))s"
   [ "$rc" = 0 ] || [ "$FAILED" -gt 0 ] || FAILED=1
   [ "$SKIPPED" = 1 ] || summary
@@ -253,6 +260,7 @@ if (cd frontend && SESSION_E2E_BASE_URL="http://127.0.0.1:$HTTP_PORT" \
   ok "the owner opens JupyterLab through Traefik and a kernel answers 6*7; others refused; ended after the end"
 else
   cat "$WORK/jupyterlab.out"
+  FAILURE_DETAIL=$(grep -E -A12 '^ *(✖|not ok|#)|Error' "$WORK/jupyterlab.out" | head -60)
   fail "JupyterLab in Chromium through Traefik"
 fi
 
