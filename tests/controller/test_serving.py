@@ -162,3 +162,18 @@ def test_the_image_config_shares_keep_alive_connections_evenly_between_workers(t
             connection.close()
         server.terminate()
         server.wait(timeout=30)
+
+
+def test_a_worker_lets_threads_back_from_postgres_take_the_gil_within_a_millisecond(tmp_path):
+    """`worker_app` (what every gunicorn worker serves) shortens CPython's
+    5 ms GIL switch interval, in the worker only: see GIL_SWITCH_INTERVAL."""
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'worker.db'}", "SCHEDULER_ENABLED": "false",
+           "LOCAL_AGENT": "false", "REDIS_URL": "", "FRONTEND_DIST": str(tmp_path / "no-ui")}
+    script = ("import sys; before = sys.getswitchinterval(); from controller.serving import worker_app, "
+              "GIL_SWITCH_INTERVAL; worker_app(); print(before, sys.getswitchinterval(), GIL_SWITCH_INTERVAL)")
+    out = subprocess.run([sys.executable, "-c", script], env=env, cwd=Path(__file__).resolve().parents[2],
+                         capture_output=True, text=True, timeout=60, check=True).stdout.split()
+
+    before, after, wanted = map(float, out[-3:])
+    assert before == pytest.approx(0.005)
+    assert after == pytest.approx(wanted) == pytest.approx(0.001)
