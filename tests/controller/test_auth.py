@@ -1,3 +1,4 @@
+import time
 from datetime import timedelta
 
 import pytest
@@ -135,6 +136,43 @@ def test_logout_refuses_someone_elses_refresh_token_and_revokes_nothing(client, 
 def test_expired_token_answers_token_expired(client, student):
     token = create_access_token(identity=str(student.id), expires_delta=timedelta(seconds=-1))
     assert_error(client.get("/api/auth/me", headers={"Authorization": f"Bearer {token}"}), 401, "token_expired")
+
+
+# A worker keeps what verifying an access token returned (VerifiedClaimsJWTManager):
+# what it kept must never let through a token the full check would refuse.
+
+def test_a_token_accepted_before_is_refused_once_it_expires(client, student):
+    token = create_access_token(identity=str(student.id), expires_delta=timedelta(seconds=2))
+    headers = {"Authorization": f"Bearer {token}"}
+    assert client.get("/api/auth/me", headers=headers).status_code == 200
+    assert client.get("/api/auth/me", headers=headers).status_code == 200
+    time.sleep(2.1)
+    assert_error(client.get("/api/auth/me", headers=headers), 401, "token_expired")
+
+
+def test_a_token_accepted_before_is_refused_once_the_signing_key_changes(app, client, student):
+    token = create_access_token(identity=str(student.id))
+    headers = {"Authorization": f"Bearer {token}"}
+    assert client.get("/api/auth/me", headers=headers).status_code == 200
+    app.config["JWT_SECRET_KEY"] = "a-rotated-secret-" + "y" * 40
+    assert_error(client.get("/api/auth/me", headers=headers), 401, "invalid_token")
+
+
+def test_a_token_altered_after_it_was_accepted_is_refused(client, student):
+    token = create_access_token(identity=str(student.id))
+    assert client.get("/api/auth/me", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    header, payload, signature = token.split(".")
+    tampered = f"{header}.{payload}.{signature[:-2]}{'AA' if signature[-2:] != 'AA' else 'BB'}"
+    assert_error(client.get("/api/auth/me", headers={"Authorization": f"Bearer {tampered}"}), 401, "invalid_token")
+
+
+def test_a_token_accepted_before_is_refused_after_a_password_change(client, student):
+    tokens = client.post("/api/auth/login", json={"username": student.username, "password": PASSWORD}).get_json()
+    headers = {"Authorization": f"Bearer {tokens['access_token']}"}
+    assert client.get("/api/auth/me", headers=headers).status_code == 200
+    student.token_version = (student.token_version or 0) + 1
+    db.session.commit()
+    assert_error(client.get("/api/auth/me", headers=headers), 401, "token_revoked")
 
 
 @pytest.mark.parametrize("header", ["Bearer garbage", "Bearer ", "Basic abc", "Token x.y.z"])
