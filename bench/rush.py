@@ -137,6 +137,52 @@ class RssSampler(threading.Thread):
                     pass
 
 
+class CpuAccount:
+    """Where the machine's CPU went during each kind of slice: the gunicorn
+    workers, this load client, Postgres (all its processes), the rest
+    (Redis, the kernel, anything else) and idle; seconds of CPU, summed
+    over the slices of a kind. It says how much of the 2 cores the server
+    had, and so what a request's CPU cost caps its rate at."""
+
+    GROUPS = ("workers", "client", "postgres")
+
+    def __init__(self, server: Server):
+        self.server = server
+        self.spent: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
+
+    def _processes(self) -> dict[str, list[psutil.Process]]:
+        postgres = [p for p in psutil.process_iter(["name"]) if p.info["name"] == "postgres"]
+        return {"workers": self.server.workers(), "client": [psutil.Process()], "postgres": postgres}
+
+    def snapshot(self) -> dict:
+        taken = {}
+        for group, processes in self._processes().items():
+            for process in processes:
+                try:
+                    times = process.cpu_times()
+                    taken[(group, process.pid)] = times.user + times.system
+                except (psutil.NoSuchProcess, psutil.AccessDenied):
+                    pass
+        machine = psutil.cpu_times()
+        taken["idle"] = machine.idle + getattr(machine, "iowait", 0.0)
+        taken["all"] = sum(machine) - getattr(machine, "guest", 0.0) - getattr(machine, "guest_nice", 0.0)
+        return taken
+
+    def add(self, kind: str, before: dict, after: dict) -> None:
+        for key, value in after.items():
+            if key in before:  # a process that started within the slice is left out
+                group = key[0] if isinstance(key, tuple) else key
+                self.spent[kind][group] += value - before[key]
+
+    def shares(self, kind: str) -> dict[str, float]:
+        """Each group's share of the machine's CPU time in this kind's slices."""
+        spent = self.spent[kind]
+        total = spent["all"] or 1.0
+        known = {group: spent[group] / total for group in (*self.GROUPS, "idle")}
+        known["other"] = max(0.0, 1.0 - sum(known.values()))
+        return known
+
+
 async def load(session: aiohttp.ClientSession, connections: int, seconds: float, request) -> dict:
     """Run `request(session, n)` on `connections` concurrent loops for
     `seconds`; each returns (status, body); returns latencies and outcomes."""
@@ -161,7 +207,8 @@ async def load(session: aiohttp.ClientSession, connections: int, seconds: float,
     return {"elapsed": elapsed, "latencies": latencies, "statuses": statuses, "refusals": refusals}
 
 
-async def phases(url: str, connections: int, seconds: float, tokens, booker, profile_worker=None) -> tuple:
+async def phases(url: str, connections: int, seconds: float, tokens, booker, profile_worker=None,
+                 account: CpuAccount | None = None) -> tuple:
     """The warm-up, the profiled rush (when `profile_worker` starts py-spy
     and returns it), then GET and book taking turns in slices, so the
     machine's drift falls on both alike. One client session throughout: its
@@ -178,9 +225,13 @@ async def phases(url: str, connections: int, seconds: float, tokens, booker, pro
             profiled = await load(session, connections, seconds, booker)
             await asyncio.to_thread(spy.wait, timeout=seconds + 30)
         me_slices, rush_slices = [], []
+        slices = {"me": (me_slices, get_me(tokens)), "book": (rush_slices, booker)}
         for _ in range(max(1, round(seconds / SLICE))):
-            me_slices.append(await load(session, connections, min(SLICE, seconds), get_me(tokens)))
-            rush_slices.append(await load(session, connections, min(SLICE, seconds), booker))
+            for kind, (done, request) in slices.items():
+                before = account.snapshot() if account else None
+                done.append(await load(session, connections, min(SLICE, seconds), request))
+                if account:
+                    account.add(kind, before, account.snapshot())
     return profiled, merged(me_slices), merged(rush_slices)
 
 
@@ -268,6 +319,7 @@ def run(seconds: float, students: int, connections: int, history: int, workers: 
         server = Server(url, workers, threads, Path(tmp))
         sampler = RssSampler(server)
         sampler.start()
+        account = CpuAccount(server)
         booker = book(tokens, datetime.now(UTC))
         spy_on_a_worker = None
         if profile is not None:
@@ -278,13 +330,14 @@ def run(seconds: float, students: int, connections: int, history: int, workers: 
                      "--output", str(profile), "--nonblocking"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             profiled, me, rush = asyncio.run(phases(server.url, connections, seconds, tokens, booker,
-                                                    spy_on_a_worker))
+                                                    spy_on_a_worker, account))
         finally:
             sampler.done.set()
             sampler.join()
             server.stop()
         checked = check_database(url, rush["statuses"][201] + profiled["statuses"][201])
-    result = {"me": me, "rush": rush, "ratio": rush["rate"] / me["rate"], "checked": checked,
+    cpu = {kind: account.shares(kind) for kind in ("me", "book")}
+    result = {"me": me, "rush": rush, "ratio": rush["rate"] / me["rate"], "checked": checked, "cpu": cpu,
               "rss_mb": sorted(round(v / 2**20, 1) for v in sampler.peak.values())}
     print(f"GET /api/auth/me     {me['rate']:7.1f} req/s  p50 {me['p50']:6.1f} ms  p99 {me['p99']:6.1f} ms  "
           f"5xx {me['5xx']}", file=out)
@@ -292,6 +345,12 @@ def run(seconds: float, students: int, connections: int, history: int, workers: 
           f"5xx {rush['5xx']}  valid refused {rush['refused']}", file=out)
     print(f"rush / GET = {result['ratio'] * 100:.1f} %   peak RSS per worker (MB): {result['rss_mb']}", file=out)
     print(f"database: {checked}", file=out)
+    for kind, label in (("me", "GET slices"), ("book", "book slices")):
+        worker_cpu = account.spent[kind]["workers"]
+        count = {"me": me, "book": rush}[kind]["n"]
+        shares = "  ".join(f"{group} {share * 100:4.1f} %" for group, share in cpu[kind].items())
+        print(f"CPU in the {label}: {shares}; workers' CPU per request {worker_cpu / max(count, 1) * 1000:.2f} ms",
+              file=out)
     for body, n in rush["refusals"].most_common(3):
         print(f"  refused x{n}: {body}", file=out)
     if profile is not None and profile.exists():

@@ -27,3 +27,8 @@ def test_rush_bench_books_only_valid_requests_and_keeps_the_rules():
     assert checked["created"] == checked["bookings"] == checked["audited"] > 0
     assert checked["overlapping_pairs"] == 0
     assert result["rss_mb"], "the workers' memory was sampled"
+    for kind in ("me", "book"):  # the machine's CPU in those slices, accounted for by group
+        shares = result["cpu"][kind]
+        assert shares["workers"] > 0 and shares["client"] > 0, shares
+        assert abs(sum(shares.values()) - 1) < 0.05, shares
+    assert "workers' CPU per request" in out.getvalue()
