@@ -207,14 +207,15 @@ async def load(session: aiohttp.ClientSession, connections: int, seconds: float,
     return {"elapsed": elapsed, "latencies": latencies, "statuses": statuses, "refusals": refusals}
 
 
-async def phases(url: str, connections: int, seconds: float, tokens, booker, profile_worker=None,
-                 account: CpuAccount | None = None) -> tuple:
+async def phases(url: str, connections: int, seconds: float, tokens, booker, account: CpuAccount,
+                 profile_worker=None) -> tuple:
     """The warm-up, the profiled rush (when `profile_worker` starts py-spy
     and returns it), then GET and book taking turns in slices, so the
     machine's drift falls on both alike. One client session throughout: its
     `connections` keep-alive connections are opened once, in the warm-up, as
     a lab's browsers keep theirs (a session per slice measured 64 new
-    connections every 2 s, the first request on each waiting for its accept)."""
+    connections every 2 s, the first request on each waiting for its accept).
+    `account` is told the machine's CPU before and after each slice."""
     connector = aiohttp.TCPConnector(limit=connections, force_close=False)
     timeout = aiohttp.ClientTimeout(total=30)
     profiled = {"statuses": collections.Counter()}
@@ -228,10 +229,9 @@ async def phases(url: str, connections: int, seconds: float, tokens, booker, pro
         slices = {"me": (me_slices, get_me(tokens)), "book": (rush_slices, booker)}
         for _ in range(max(1, round(seconds / SLICE))):
             for kind, (done, request) in slices.items():
-                before = account.snapshot() if account else None
+                before = account.snapshot()
                 done.append(await load(session, connections, min(SLICE, seconds), request))
-                if account:
-                    account.add(kind, before, account.snapshot())
+                account.add(kind, before, account.snapshot())
     return profiled, merged(me_slices), merged(rush_slices)
 
 
@@ -329,15 +329,18 @@ def run(seconds: float, students: int, connections: int, history: int, workers: 
                      "--duration", str(max(1, int(seconds))), "--rate", "200", "--format", "raw",
                      "--output", str(profile), "--nonblocking"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
-            profiled, me, rush = asyncio.run(phases(server.url, connections, seconds, tokens, booker,
-                                                    spy_on_a_worker, account))
+            profiled, me, rush = asyncio.run(phases(server.url, connections, seconds, tokens, booker, account,
+                                                    spy_on_a_worker))
         finally:
             sampler.done.set()
             sampler.join()
             server.stop()
         checked = check_database(url, rush["statuses"][201] + profiled["statuses"][201])
     cpu = {kind: account.shares(kind) for kind in ("me", "book")}
+    worker_ms = {kind: account.spent[kind]["workers"] * 1000 / max(measured["n"], 1)
+                 for kind, measured in (("me", me), ("book", rush))}
     result = {"me": me, "rush": rush, "ratio": rush["rate"] / me["rate"], "checked": checked, "cpu": cpu,
+              "worker_cpu_ms_per_request": worker_ms,
               "rss_mb": sorted(round(v / 2**20, 1) for v in sampler.peak.values())}
     print(f"GET /api/auth/me     {me['rate']:7.1f} req/s  p50 {me['p50']:6.1f} ms  p99 {me['p99']:6.1f} ms  "
           f"5xx {me['5xx']}", file=out)
@@ -345,12 +348,9 @@ def run(seconds: float, students: int, connections: int, history: int, workers: 
           f"5xx {rush['5xx']}  valid refused {rush['refused']}", file=out)
     print(f"rush / GET = {result['ratio'] * 100:.1f} %   peak RSS per worker (MB): {result['rss_mb']}", file=out)
     print(f"database: {checked}", file=out)
-    for kind, label in (("me", "GET slices"), ("book", "book slices")):
-        worker_cpu = account.spent[kind]["workers"]
-        count = {"me": me, "book": rush}[kind]["n"]
+    for kind, label in (("me", "GET"), ("book", "book")):
         shares = "  ".join(f"{group} {share * 100:4.1f} %" for group, share in cpu[kind].items())
-        print(f"CPU in the {label}: {shares}; workers' CPU per request {worker_cpu / max(count, 1) * 1000:.2f} ms",
-              file=out)
+        print(f"CPU in the {label} slices: {shares}; workers' CPU per request {worker_ms[kind]:.2f} ms", file=out)
     for body, n in rush["refusals"].most_common(3):
         print(f"  refused x{n}: {body}", file=out)
     if profile is not None and profile.exists():
