@@ -214,6 +214,11 @@ class Config:
         self.PROXY_ENTRYPOINTS = env_list("PROXY_ENTRYPOINTS", "web,websecure")
         self.PROXY_TLS_ENTRYPOINTS = env_list("PROXY_TLS_ENTRYPOINTS", "websecure")
         self.PROXY_AUTH_MIDDLEWARE = os.environ.get("PROXY_AUTH_MIDDLEWARE", "session-owner@file")
+        # Behind the owner check: while the session's app does not answer yet (it
+        # boots after the start), the browser gets a page that reloads by itself,
+        # not the proxy's bare "Bad Gateway". Empty: no such page.
+        self.PROXY_STARTING_MIDDLEWARE = os.environ.get("PROXY_STARTING_MIDDLEWARE",
+                                                        "session-starting@file").strip()
         self.BOOKING_MAX_HOURS = env_float("BOOKING_MAX_HOURS", 72)
         self.BOOKING_HORIZON_DAYS = env_int("BOOKING_HORIZON_DAYS", 30)
         self.BOOKING_MIN_MINUTES = env_int("BOOKING_MIN_MINUTES", 15)

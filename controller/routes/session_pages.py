@@ -9,6 +9,8 @@ redirects), not JSON; none of this is in the OpenAPI spec.
 - `GET /_auth/session`: Traefik's forwardAuth. 200 lets the request through
   with `Authorization: token <secret>` for the app; anything else is shown
   to the browser as it is.
+- `GET /_session/starting`: what Traefik shows the owner (behind the owner
+  check) while the session's app does not answer yet.
 - `GET /api/internal/proxy-routes`: Traefik's HTTP provider (bearer
   `PROXY_TOKEN`).
 """
@@ -103,6 +105,16 @@ def forward_auth():
     if decision.outcome == "pass":
         return "", 200, {"Authorization": f"token {decision.secret}", "Cache-Control": "no-store"}
     return _answer(decision, path, _public_origin())
+
+
+@bp.route("/_session/starting")
+def session_starting():
+    """The page Traefik's `errors` middleware serves, with the app's own
+    502 or 504 (no answer from it), to an owner who came before the session's app answers: it
+    reloads the session's URL until the app does. It names no session, so it
+    needs no check of its own (only the owner check in front reaches it)."""
+    return _page(200, "Starting", "Your session is starting up; this page reloads by itself in a few "
+                 "seconds.", refresh=2)
 
 
 def _public_origin() -> str:

@@ -166,7 +166,9 @@ def proxy_decision(user: User | None, path: str) -> ProxyDecision:
 def proxy_routes() -> dict:
     """Traefik's dynamic configuration for the running sessions (its HTTP
     provider polls this): a router per session and entry point, the node's
-    port as the service, the owner check (forwardAuth) in front."""
+    port as the service, the owner check (forwardAuth) in front, then the
+    page that says the app is still starting (the `errors` middleware: the
+    container runs at the start time, its app answers a few seconds later)."""
     config = current_app.config
     plain = [e for e in config["PROXY_ENTRYPOINTS"] if e not in config["PROXY_TLS_ENTRYPOINTS"]]
     routers, services, middlewares = {}, {}, {}
@@ -175,6 +177,8 @@ def proxy_routes() -> dict:
     for booking in running:
         name = f"session-{booking.id}"
         chain = [config["PROXY_AUTH_MIDDLEWARE"]]
+        if config["PROXY_STARTING_MIDDLEWARE"]:
+            chain.append(config["PROXY_STARTING_MIDDLEWARE"])
         if image_spec(booking.image)["strip_prefix"]:
             middlewares[f"{name}-strip"] = {"stripPrefix": {"prefixes": [f"/sessions/{booking.id}"]}}
             chain.append(f"{name}-strip")

@@ -169,6 +169,7 @@ describe(`a JupyterLab session in Chromium (${MODE})`, { skip: lacking || false 
   test('at the start the owner clicks Connect and a Python kernel in JupyterLab answers 6*7', async () => {
     const { page, context } = owner;
     let lab;
+    let stepContext = () => '';
     // Each step is named in a failure, with the booking's state and the page it was on
     // (a failure in CI leaves only this output).
     const step = async (name, action) => {
@@ -179,10 +180,15 @@ describe(`a JupyterLab session in Chromium (${MODE})`, { skip: lacking || false 
         const state = await bookingState().catch((e) => `unknown (${e.message})`);
         await screenshot(where, `session-jupyterlab-${MODE}-failure`).catch(() => {});
         const since = ((Date.now() - booking.startMs) / 1000).toFixed(1);
-        throw new Error(
-          `${name} (${since} s after the start; booking ${state}; at ${where.url()}): ${error.message}`,
-          { cause: error },
-        );
+        const text = await where
+          .evaluate(() => document.body?.innerText ?? '')
+          .catch(() => '');
+        const why =
+          `${name} (${since} s after the start; booking ${state}; at ${where.url()}; ` +
+          `the page says: ${JSON.stringify(text.replace(/\s+/g, ' ').slice(0, 160))}${stepContext()})`;
+        // One line that CI's tail keeps (tests/deploy/smoke.sh says it again last).
+        console.log(`# why: ${why}`);
+        throw new Error(`${why}: ${error.message}`, { cause: error });
       }
     };
     const bookingState = async () => {
@@ -226,6 +232,29 @@ describe(`a JupyterLab session in Chromium (${MODE})`, { skip: lacking || false 
     await screenshot(page, `session-connect-${MODE}-phone`);
     await page.setViewportSize(DESKTOP);
 
+    // What the new tab met on its way to JupyterLab: each page load's status, and
+    // any request of it that failed (said in a failure and after a pass).
+    const seen = [];
+    const since = () => ((Date.now() - booking.startMs) / 1000).toFixed(1);
+    const fromDashboard = (request) => {
+      try {
+        return request.frame().page() === page;
+      } catch {
+        return false; // a service worker's request has no frame
+      }
+    };
+    context.on('response', (response) => {
+      const request = response.request();
+      if (fromDashboard(request)) return;
+      if (request.isNavigationRequest() || response.status() >= 400) {
+        seen.push(`${since()} s ${response.status()} ${new URL(response.url()).pathname}`);
+      }
+    });
+    context.on('requestfailed', (request) => {
+      if (fromDashboard(request)) return;
+      seen.push(`${since()} s failed ${new URL(request.url()).pathname}: ${request.failure()?.errorText}`);
+    });
+    stepContext = () => `; the new tab met: ${seen.slice(-12).join(' | ') || 'nothing'}`;
     [lab] = await step('JupyterLab opening in a new tab', () =>
       Promise.all([context.waitForEvent('page'), connect.click()]),
     );
@@ -237,7 +266,8 @@ describe(`a JupyterLab session in Chromium (${MODE})`, { skip: lacking || false 
     await step('a Python console evaluating 6*7', () => runSixTimesSeven(lab));
     console.log(
       `# ${MODE}: Connect shown ${connectedAfterStart.toFixed(1)} s after the start time; ` +
-        `JupyterLab answered ${answeringAfterStart.toFixed(1)} s after it`,
+        `JupyterLab answered ${answeringAfterStart.toFixed(1)} s after it; ` +
+        `the new tab met: ${seen.slice(0, 12).join(' | ')}`,
     );
     await screenshot(lab, `session-jupyterlab-${MODE}-desktop`);
     // On a phone: the same page at 390 px, the file browser folded away as a student would.

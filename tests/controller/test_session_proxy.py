@@ -11,6 +11,7 @@ import threading
 import time
 import uuid
 from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -47,8 +48,12 @@ def traefik(app, live_server, tmp_path):
             "sessions": {"entryPoints": ["web"], "rule": "PathPrefix(`/sessions/`)", "service": "controller",
                          "priority": 10},
         },
-        "middlewares": {"session-owner": {"forwardAuth": {
-            "address": f"{live_server}/_auth/session", "authResponseHeaders": ["Authorization"]}}},
+        "middlewares": {
+            "session-owner": {"forwardAuth": {
+                "address": f"{live_server}/_auth/session", "authResponseHeaders": ["Authorization"]}},
+            "session-starting": {"errors": {
+                "status": ["502", "504"], "service": "controller", "query": "/_session/starting"}},
+        },
         "services": {"controller": controller},
     }}))
     static = tmp_path / "traefik.yml"
@@ -165,6 +170,48 @@ def test_websockets_pass_through_for_the_owner_only(traefik, app, factory, stude
         connect(ws_url, additional_headers={"Cookie": other_cookie}, open_timeout=10)
     assert refused.value.response.status_code == 403
     assert seen == ["token ws-secret"]
+
+
+def test_an_app_still_booting_gives_its_owner_a_page_that_reloads(traefik, app, factory, student, node):
+    """The container runs at the start time; its app answers some seconds later.
+    Meanwhile the owner gets a page that reloads itself, not a bare Bad Gateway,
+    and then the app; anyone else is still refused by the owner check first."""
+    front, _ = traefik
+    port = free_port()  # nothing listens here yet: the app is booting
+    app.config["SESSION_IMAGES"] = [{"name": "lab/slow:1", "port": 8888}]
+    booking = factory.booking(student, status="active", agent_id=node.id, image="lab/slow:1",
+                              session_secret="slow-secret", access_host="127.0.0.1", access_port=port,
+                              start_in=-timedelta(minutes=1))
+    url = f"{front}/sessions/{booking.id}/"
+    owner = signed_in(front, student)
+    booting = eventually(lambda: owner.get(url, timeout=10), lambda r: r.status_code != 409)
+    assert booting.status_code == 502
+    assert "Starting" in booting.text and '<meta http-equiv="refresh" content="2">' in booting.text
+    assert "Bad Gateway" not in booting.text
+    other = signed_in(front, factory.user())
+    refused = other.get(url, timeout=10)
+    assert refused.status_code == 403 and "Not your session" in refused.text
+
+    class App(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 (the stdlib's name)
+            body = f"app at {self.path} for {self.headers.get('Authorization')}".encode()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", port), App)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        up = eventually(lambda: owner.get(url, timeout=10), lambda r: r.status_code == 200)
+        assert up.text == f"app at /sessions/{booking.id}/ for token slow-secret"
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
 
 
 def test_a_session_not_started_yet_says_when(traefik, factory, node, session_image):

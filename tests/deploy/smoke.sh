@@ -260,7 +260,9 @@ if (cd frontend && SESSION_E2E_BASE_URL="http://127.0.0.1:$HTTP_PORT" \
   ok "the owner opens JupyterLab through Traefik and a kernel answers 6*7; others refused; ended after the end"
 else
   cat "$WORK/jupyterlab.out"
-  FAILURE_DETAIL=$(grep -E -A12 '^ *(✖|not ok|#)|Error' "$WORK/jupyterlab.out" | head -60)
+  # The test's one-line account of the failed step ("# why: ...") goes last.
+  FAILURE_DETAIL=$(grep -E -A12 '^ *(✖|not ok|#)|Error' "$WORK/jupyterlab.out" | grep -v '# why:' | head -40
+                   grep -E '# why:' "$WORK/jupyterlab.out" | tail -2)
   fail "JupyterLab in Chromium through Traefik"
 fi
 
