@@ -170,6 +170,7 @@ describe(`a JupyterLab session in Chromium (${MODE})`, { skip: lacking || false 
     const { page, context } = owner;
     let lab;
     let stepContext = () => '';
+    const since = () => ((Date.now() - booking.startMs) / 1000).toFixed(1);
     // Each step is named in a failure, with the booking's state and the page it was on
     // (a failure in CI leaves only this output).
     const step = async (name, action) => {
@@ -179,12 +180,11 @@ describe(`a JupyterLab session in Chromium (${MODE})`, { skip: lacking || false 
         const where = lab ?? page;
         const state = await bookingState().catch((e) => `unknown (${e.message})`);
         await screenshot(where, `session-jupyterlab-${MODE}-failure`).catch(() => {});
-        const since = ((Date.now() - booking.startMs) / 1000).toFixed(1);
         const text = await where
           .evaluate(() => document.body?.innerText ?? '')
           .catch(() => '');
         const why =
-          `${name} (${since} s after the start; booking ${state}; at ${where.url()}; ` +
+          `${name} (${since()} s after the start; booking ${state}; at ${where.url()}; ` +
           `the page says: ${JSON.stringify(text.replace(/\s+/g, ' ').slice(0, 160))}${stepContext()})`;
         // One line that CI's tail keeps (tests/deploy/smoke.sh says it again last).
         console.log(`# why: ${why}`);
@@ -235,7 +235,6 @@ describe(`a JupyterLab session in Chromium (${MODE})`, { skip: lacking || false 
     // What the new tab met on its way to JupyterLab: each page load's status, and
     // any request of it that failed (said in a failure and after a pass).
     const seen = [];
-    const since = () => ((Date.now() - booking.startMs) / 1000).toFixed(1);
     const fromDashboard = (request) => {
       try {
         return request.frame().page() === page;

@@ -148,13 +148,18 @@ def websocket_app():
     thread.join(timeout=5)
 
 
+def running_on_loopback(app, factory, student, node, image: str, secret: str, port: int) -> Booking:
+    """A session of `student`'s running for a minute, its app (an HTTP image)
+    at 127.0.0.1:`port`, with `secret`."""
+    app.config["SESSION_IMAGES"] = [{"name": image, "port": 8888}]
+    return factory.booking(student, status="active", agent_id=node.id, image=image, session_secret=secret,
+                           access_host="127.0.0.1", access_port=port, start_in=-timedelta(minutes=1))
+
+
 def test_websockets_pass_through_for_the_owner_only(traefik, app, factory, student, node, websocket_app):
     front, _ = traefik
     port, seen = websocket_app
-    app.config["SESSION_IMAGES"] = [{"name": "lab/ws:1", "port": 8888}]
-    booking = factory.booking(student, status="active", agent_id=node.id, image="lab/ws:1",
-                              session_secret="ws-secret", access_host="127.0.0.1", access_port=port,
-                              start_in=-timedelta(minutes=1))
+    booking = running_on_loopback(app, factory, student, node, "lab/ws:1", "ws-secret", port)
     ws_url = f"{front.replace('http', 'ws', 1)}/sessions/{booking.id}/api/kernels/k1/channels"
     owner = signed_in(front, student)
     eventually(lambda: owner.get(f"{front}/sessions/{booking.id}/", timeout=10), lambda r: r.status_code != 409)
@@ -178,10 +183,7 @@ def test_an_app_still_booting_gives_its_owner_a_page_that_reloads(traefik, app, 
     and then the app; anyone else is still refused by the owner check first."""
     front, _ = traefik
     port = free_port()  # nothing listens here yet: the app is booting
-    app.config["SESSION_IMAGES"] = [{"name": "lab/slow:1", "port": 8888}]
-    booking = factory.booking(student, status="active", agent_id=node.id, image="lab/slow:1",
-                              session_secret="slow-secret", access_host="127.0.0.1", access_port=port,
-                              start_in=-timedelta(minutes=1))
+    booking = running_on_loopback(app, factory, student, node, "lab/slow:1", "slow-secret", port)
     url = f"{front}/sessions/{booking.id}/"
     owner = signed_in(front, student)
     booting = eventually(lambda: owner.get(url, timeout=10), lambda r: r.status_code != 409)
