@@ -456,8 +456,9 @@ def capacity_transaction() -> Iterator[None]:
 
 # --- repacking -----------------------------------------------------------
 
-def movable(booking: Booking, now: datetime) -> bool:
-    """Whether repacking may move `booking` to another node: approved, not
+def movable(booking, now: datetime) -> bool:
+    """Whether repacking may move `booking` (a Booking, or a row of
+    `_MOVABLE_COLUMNS`) to another node: approved, not
     pinned, nothing prepared for its start yet (no secret, no container, no
     start attempt)
     and starting after the lead time, within which its node may be being
@@ -473,6 +474,28 @@ def _size(item) -> repack.Size:
     return (need.cpu_cores, need.memory_mib, need.gpu_count)
 
 
+# What repacking reads of each booking holding capacity: its place, window
+# and size, and what `movable` asks.
+_MOVABLE_COLUMNS = (Booking.id, Booking.agent_id, Booking.start_time, Booking.end_time,
+                    Booking.cpu_cores, Booking.memory_gb, Booking.gpu_count, Booking.required_tags,
+                    Booking.image, Booking.status, Booking.pinned, Booking.session_secret,
+                    Booking.container_name, Booking.start_attempts)
+
+
+def _held_rows(agent_ids: list[int], start: datetime, end: datetime, exclude_booking_id: int | None) -> list:
+    """The bookings holding capacity on these nodes in `[start, end)` as rows
+    of `_MOVABLE_COLUMNS`, not ORM objects: a repack reads hundreds of
+    bookings and moves a few (loaded by id when a plan moves them), and
+    building an object per row was most of a slot search's time."""
+    begins, ends = _window_columns()
+    columns = [begins.label("start_time") if c is Booking.start_time else ends.label("end_time")
+               if c is Booking.end_time else c for c in _MOVABLE_COLUMNS]
+    stmt = db.select(*columns).where(Booking.agent_id.in_(agent_ids), holding(start, end))
+    if exclude_booking_id is not None:
+        stmt = stmt.where(Booking.id != exclude_booking_id)
+    return db.session.execute(stmt).all()
+
+
 @dataclass
 class Repacked:
     """A repacking plan: the request's node (None: no plan), the bookings to
@@ -486,27 +509,28 @@ class Repacked:
 
 def repack_for(candidates: list[Agent], usable: list[Agent], need: Resources, start: datetime,
                end: datetime, *, exclude_booking_id: int | None = None,
-               now: datetime | None = None, seconds: float | None = None) -> Repacked:
+               now: datetime | None = None, deadline: float | None = None) -> Repacked:
     """Find room for `need` over `[start, end)` on one of `candidates` by
     moving movable bookings (`movable`) among the `usable` nodes, each only to
     a node eligible for it. The caller holds the locks on every node of
     `usable` (in id order) and applies the moves; a move never changes a
     booking's window, size, image or tags. Time-capped by
-    REPACK_TIME_LIMIT_MS (or `seconds`), off when REPACK_ENABLED is false;
+    REPACK_TIME_LIMIT_MS from the call, or by `deadline` (a `time.perf_counter()`
+    instant) when given, reading included; off when REPACK_ENABLED is false;
     never raises for "no room"."""
+    began = time.perf_counter()
     now = now or utcnow()
     config = current_app.config
     if not config["REPACK_ENABLED"]:
         return Repacked(None, [], False, "off")
     by_id = {agent.id: agent for agent in usable}
-    overlapping = holdings(list(by_id), start, end, exclude_booking_id)
-    moving = [b for held in overlapping.values() for b in held if movable(b, now)]
+    moving = [b for b in _held_rows(list(by_id), start, end, exclude_booking_id) if movable(b, now)]
     lo = min([start, *(b.start_time for b in moving)])
     hi = max([end, *(b.end_time for b in moving)])
     moving_ids = {b.id for b in moving}
-    context = holdings(list(by_id), lo, hi, exclude_booking_id)
-    fixed = [repack.Fixed(b.agent_id, b.start_time, b.end_time, _size(b))
-             for held in context.values() for b in held if b.id not in moving_ids]
+    context = _usage_rows(list(by_id), lo, hi, exclude_booking_id)
+    fixed = [repack.Fixed(node, begins, ends, (cpu, gb_to_mib(memory), gpu or 0))
+             for node, begins, ends, cpu, memory, gpu, key in context if key not in moving_ids]
     capacity = {agent.id: _size(agent) for agent in usable}
     items = [repack.Item(repack.REQUEST, start, end, (need.cpu_cores, need.memory_mib, need.gpu_count),
                          tuple(a.id for a in candidates if a.id in by_id and need.within(Resources.of(a))))]
@@ -519,13 +543,15 @@ def repack_for(candidates: list[Agent], usable: list[Agent], need: Resources, st
         nodes = allowed[key]
         items.append(repack.Item(b.id, b.start_time, b.end_time, _size(b),
                                  tuple(dict.fromkeys((b.agent_id, *nodes))), b.agent_id))
-    limit = config["REPACK_TIME_LIMIT_MS"] / 1000 if seconds is None else seconds
+    limit = (config["REPACK_TIME_LIMIT_MS"] / 1000 - (time.perf_counter() - began) if deadline is None
+             else deadline - time.perf_counter())
+    if limit <= 0:
+        return Repacked(None, [], True, "timeout")
     outcome = repack.solve(capacity, fixed, items, seconds=limit,
                            exact_max=config["REPACK_EXACT_MAX"])
     if outcome.node_of is None:
         return Repacked(None, [], outcome.gave_up, outcome.method)
-    bookings = {b.id: b for b in moving}
-    moves = [(bookings[key], by_id[src], by_id[dst]) for key, src, dst in outcome.moves]
+    moves = [(db.session.get(Booking, key), by_id[src], by_id[dst]) for key, src, dst in outcome.moves]
     return Repacked(by_id[outcome.node_of[repack.REQUEST]], moves, False, outcome.method)
 
 
@@ -640,7 +666,7 @@ def _blocked(rows, need: Resources, total: Resources, lo: datetime, hi: datetime
     """The merged stretches of `[lo, hi)` in which `need` does not fit next to
     `rows` (agent, start, end, cores, memory GB, GPUs) on a node of `total`."""
     events = []
-    for _, start, end, cpu, memory, gpu in rows:
+    for _, start, end, cpu, memory, gpu, _ in rows:
         start, end = max(start, lo), min(end, hi)
         if start < end:
             size = (cpu, gb_to_mib(memory), gpu or 0)
@@ -694,7 +720,8 @@ def earliest_windows(need: Resources, duration: timedelta, not_before: datetime,
     the earliest start that fits is `not_before` or some booking's end: each
     node's free stretches give the earliest start without moving anything;
     before it, every booking end at which the lab's pooled free capacity
-    could hold the request is tried with `repack_for`, earliest first."""
+    could hold the request is tried with `repack_for`, earliest first, for
+    SLOT_SEARCH_MS (each try's own reading included)."""
     now = now or utcnow()
     tags = list(required_tags)
     agents = [a for a in db.session.scalars(db.select(Agent).order_by(Agent.id))
@@ -722,10 +749,11 @@ def earliest_windows(need: Resources, duration: timedelta, not_before: datetime,
     # Before it: try repacking at the booking ends where the lab's pooled room could hold it.
     pooled_total = sum((Resources.of(a) for a in agents), Resources())
     pooled = _blocked(rows, need, pooled_total, not_before, min(first_plain + duration, until))
-    ends = sorted({not_before, *(row[2] for row in rows if not_before < row[2] < first_plain)})
-    deadline = time.perf_counter() + current_app.config["SLOT_SEARCH_MS"] / 1000
+    ends = sorted({start for start in (not_before, *(row[2] for row in rows))
+                   if not_before <= start < first_plain})
     complete = True
     stretches = list(_gap_starts(pooled, duration, not_before, first_plain + duration))
+    deadline = time.perf_counter() + current_app.config["SLOT_SEARCH_MS"] / 1000
     for start in ends:
         if not any(lo <= start and start + duration <= hi for lo, hi in stretches):
             continue
@@ -733,7 +761,7 @@ def earliest_windows(need: Resources, duration: timedelta, not_before: datetime,
             complete = False
             break
         plan = repack_for(candidates, agents, need, start, start + duration, now=now,
-                          seconds=deadline - time.perf_counter())
+                          deadline=deadline)
         if plan.agent is not None:
             windows = [Window(start, start + duration, True), *windows][:count]
             break
@@ -743,18 +771,26 @@ def earliest_windows(need: Resources, duration: timedelta, not_before: datetime,
     return [Window(w.start.astimezone(UTC), w.end.astimezone(UTC), w.repack) for w in windows], complete
 
 
-def _usage_rows(agent_ids: list[int], start: datetime, end: datetime) -> list:
-    """(agent, start, end, cores, memory GB, GPUs) of the bookings holding
-    capacity on these nodes in `[start, end)`; on Postgres the driver's aware
-    datetimes are taken as they come (10k rows: no per-row conversion)."""
-    begins, ends = Booking.start_time, Booking.end_time
-    if _is_postgres():
-        aware = DateTime(timezone=True)
-        begins, ends = type_coerce(begins, aware), type_coerce(ends, aware)
-    return db.session.execute(
-        db.select(Booking.agent_id, begins, ends, Booking.cpu_cores, Booking.memory_gb, Booking.gpu_count)
-        .where(Booking.agent_id.in_(agent_ids), holding(start, end))
-    ).all()
+def _window_columns() -> tuple:
+    """Booking.start_time and end_time for reading many rows: on Postgres the
+    driver's aware datetimes are taken as they come (no per-row conversion)."""
+    if not _is_postgres():
+        return Booking.start_time, Booking.end_time
+    aware = DateTime(timezone=True)
+    return type_coerce(Booking.start_time, aware), type_coerce(Booking.end_time, aware)
+
+
+def _usage_rows(agent_ids: list[int], start: datetime, end: datetime,
+                exclude_booking_id: int | None = None) -> list:
+    """(agent, start, end, cores, memory GB, GPUs, booking id) of the bookings
+    holding capacity on these nodes in `[start, end)`."""
+    begins, ends = _window_columns()
+    stmt = (db.select(Booking.agent_id, begins, ends, Booking.cpu_cores, Booking.memory_gb, Booking.gpu_count,
+                      Booking.id)
+            .where(Booking.agent_id.in_(agent_ids), holding(start, end)))
+    if exclude_booking_id is not None:
+        stmt = stmt.where(Booking.id != exclude_booking_id)
+    return db.session.execute(stmt).all()
 
 
 def free_profile(start: datetime, hours: int) -> tuple[Resources, list[tuple[datetime, Resources]]]:
@@ -766,7 +802,7 @@ def free_profile(start: datetime, hours: int) -> tuple[Resources, list[tuple[dat
     total = sum((Resources.of(a) for a in agents), Resources())
     end = start + timedelta(hours=hours)
     events = []
-    for _, lo, hi, cpu, memory, gpu in _usage_rows([a.id for a in agents], start, end):
+    for _, lo, hi, cpu, memory, gpu, _ in _usage_rows([a.id for a in agents], start, end):
         size = Resources(cpu, gb_to_mib(memory), gpu or 0)
         events.append((max(lo, start), 1, size))
         events.append((hi, 0, size))
