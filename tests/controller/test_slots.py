@@ -50,6 +50,22 @@ def test_a_window_that_needs_repacking_comes_first_and_says_so(client, student_h
     assert body["windows"][1]["start_time"] == iso(start + 2 * HOUR)  # node a, without moving anything
 
 
+def test_a_window_that_fits_as_things_stand_is_offered_once_and_not_as_a_repack(client, student_headers, factory):
+    """Where the request fits at `not_before` without moving anything, that
+    window is the first answer, flagged as needing no repack, and no start is
+    offered twice."""
+    a = factory.agent(cpu_cores=8)
+    factory.agent(cpu_cores=8)
+    start = minute(utcnow()) + 3 * HOUR
+    factory.booking(factory.user(), cpu_cores=4, status="approved", agent_id=a.id,
+                    start_time=start, end_time=start + 2 * HOUR)
+    body = client.post(URL, headers=student_headers, json={
+        "cpu_cores": 8, "memory_gb": 4, "duration": 60, "not_before": iso(start)}).get_json()
+    starts = [w["start_time"] for w in body["windows"]]
+    assert body["windows"][0] == {"start_time": iso(start), "end_time": iso(start + HOUR), "repack": False}
+    assert len(starts) == len(set(starts)), starts
+
+
 def test_with_no_not_before_the_earliest_window_is_a_whole_minute_at_least_a_minute_away(
         client, student_headers, factory):
     """A suggestion the student takes a few seconds later is still in the future."""
