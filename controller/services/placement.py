@@ -458,7 +458,7 @@ def capacity_transaction() -> Iterator[None]:
 
 def movable(booking, now: datetime) -> bool:
     """Whether repacking may move `booking` (a Booking, or a row of
-    `_MOVABLE_COLUMNS`) to another node: approved, not
+    `_held_rows`) to another node: approved, not
     pinned, nothing prepared for its start yet (no secret, no container, no
     start attempt)
     and starting after the lead time, within which its node may be being
@@ -474,26 +474,18 @@ def _size(item) -> repack.Size:
     return (need.cpu_cores, need.memory_mib, need.gpu_count)
 
 
-# What repacking reads of each booking holding capacity: its place, window
-# and size, and what `movable` asks.
-_MOVABLE_COLUMNS = (Booking.id, Booking.agent_id, Booking.start_time, Booking.end_time,
-                    Booking.cpu_cores, Booking.memory_gb, Booking.gpu_count, Booking.required_tags,
-                    Booking.image, Booking.status, Booking.pinned, Booking.session_secret,
-                    Booking.container_name, Booking.start_attempts)
-
-
 def _held_rows(agent_ids: list[int], start: datetime, end: datetime, exclude_booking_id: int | None) -> list:
-    """The bookings holding capacity on these nodes in `[start, end)` as rows
-    of `_MOVABLE_COLUMNS`, not ORM objects: a repack reads hundreds of
-    bookings and moves a few (loaded by id when a plan moves them), and
-    building an object per row was most of a slot search's time."""
+    """The bookings holding capacity on these nodes in `[start, end)`, as
+    rows of what repacking reads (place, window, size, and what `movable`
+    asks), not ORM objects: a repack reads hundreds of bookings and moves a
+    few (loaded by id when a plan moves them), and building an object per
+    row was most of a slot search's time."""
     begins, ends = _window_columns()
-    columns = [begins.label("start_time") if c is Booking.start_time else ends.label("end_time")
-               if c is Booking.end_time else c for c in _MOVABLE_COLUMNS]
-    stmt = db.select(*columns).where(Booking.agent_id.in_(agent_ids), holding(start, end))
-    if exclude_booking_id is not None:
-        stmt = stmt.where(Booking.id != exclude_booking_id)
-    return db.session.execute(stmt).all()
+    return _holding_rows((Booking.id, Booking.agent_id, begins.label("start_time"), ends.label("end_time"),
+                          Booking.cpu_cores, Booking.memory_gb, Booking.gpu_count, Booking.required_tags,
+                          Booking.image, Booking.status, Booking.pinned, Booking.session_secret,
+                          Booking.container_name, Booking.start_attempts),
+                         agent_ids, start, end, exclude_booking_id)
 
 
 @dataclass
@@ -780,17 +772,23 @@ def _window_columns() -> tuple:
     return type_coerce(Booking.start_time, aware), type_coerce(Booking.end_time, aware)
 
 
+def _holding_rows(columns, agent_ids: list[int], start: datetime, end: datetime,
+                  exclude_booking_id: int | None = None) -> list:
+    """`columns` of the bookings holding capacity on these nodes in
+    `[start, end)`, but `exclude_booking_id`."""
+    stmt = db.select(*columns).where(Booking.agent_id.in_(agent_ids), holding(start, end))
+    if exclude_booking_id is not None:
+        stmt = stmt.where(Booking.id != exclude_booking_id)
+    return db.session.execute(stmt).all()
+
+
 def _usage_rows(agent_ids: list[int], start: datetime, end: datetime,
                 exclude_booking_id: int | None = None) -> list:
     """(agent, start, end, cores, memory GB, GPUs, booking id) of the bookings
     holding capacity on these nodes in `[start, end)`."""
     begins, ends = _window_columns()
-    stmt = (db.select(Booking.agent_id, begins, ends, Booking.cpu_cores, Booking.memory_gb, Booking.gpu_count,
-                      Booking.id)
-            .where(Booking.agent_id.in_(agent_ids), holding(start, end)))
-    if exclude_booking_id is not None:
-        stmt = stmt.where(Booking.id != exclude_booking_id)
-    return db.session.execute(stmt).all()
+    return _holding_rows((Booking.agent_id, begins, ends, Booking.cpu_cores, Booking.memory_gb,
+                          Booking.gpu_count, Booking.id), agent_ids, start, end, exclude_booking_id)
 
 
 def free_profile(start: datetime, hours: int) -> tuple[Resources, list[tuple[datetime, Resources]]]:
