@@ -68,10 +68,25 @@ export async function signIn(page, base, { username, password }) {
   await page.getByRole('button', { name: 'Sign in' }).click();
 }
 
+/**
+ * `fetch`, sent again once when it went out on a kept-alive connection the
+ * server had just closed as idle (undici's "other side closed",
+ * UND_ERR_SOCKET): gunicorn closes an idle connection after 2 s, Node's fetch
+ * keeps one for 4 s, and a request sent in between never reached the app.
+ */
+export async function fetchKeptAlive(url, init) {
+  try {
+    return await fetch(url, init);
+  } catch (error) {
+    if (error.cause?.code !== 'UND_ERR_SOCKET') throw error;
+    return fetch(url, init);
+  }
+}
+
 /** A JSON client of the API at `base` that throws on any answer but 2xx. */
 export function apiClient(base) {
   return async (method, path, { token, body } = {}) => {
-    const res = await fetch(`${base}/api${path}`, {
+    const res = await fetchKeptAlive(`${base}/api${path}`, {
       method,
       headers: {
         'Content-Type': 'application/json',

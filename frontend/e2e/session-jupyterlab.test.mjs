@@ -17,6 +17,7 @@ import { after, before, describe, test } from 'node:test';
 import {
   ADMIN,
   apiClient,
+  fetchKeptAlive,
   freePort,
   missingPrerequisite,
   openBrowser,
@@ -307,7 +308,7 @@ describe(`a JupyterLab session in Chromium (${MODE})`, { skip: lacking || false 
       const { access_token: otherToken } = await api('POST', '/auth/login', {
         body: credentials(students[1]),
       });
-      const res = await fetch(`${base}/api/student/bookings/${booking.id}/session`, {
+      const res = await fetchKeptAlive(`${base}/api/student/bookings/${booking.id}/session`, {
         headers: { Authorization: `Bearer ${otherToken}` },
       });
       assert.equal(res.status, 404);
