@@ -181,9 +181,7 @@ describe(`a JupyterLab session in Chromium (${MODE})`, { skip: lacking || false 
         const where = lab ?? page;
         const state = await bookingState().catch((e) => `unknown (${e.message})`);
         await screenshot(where, `session-jupyterlab-${MODE}-failure`).catch(() => {});
-        const text = await where
-          .evaluate(() => document.body?.innerText ?? '')
-          .catch(() => '');
+        const text = await where.evaluate(() => document.body?.innerText ?? '').catch(() => '');
         const why =
           `${name} (${since()} s after the start; booking ${state}; at ${where.url()}; ` +
           `the page says: ${JSON.stringify(text.replace(/\s+/g, ' ').slice(0, 160))}${stepContext()})`;
@@ -252,7 +250,9 @@ describe(`a JupyterLab session in Chromium (${MODE})`, { skip: lacking || false 
     });
     context.on('requestfailed', (request) => {
       if (fromDashboard(request)) return;
-      seen.push(`${since()} s failed ${new URL(request.url()).pathname}: ${request.failure()?.errorText}`);
+      seen.push(
+        `${since()} s failed ${new URL(request.url()).pathname}: ${request.failure()?.errorText}`,
+      );
     });
     stepContext = () => `; the new tab met: ${seen.slice(-12).join(' | ') || 'nothing'}`;
     [lab] = await step('JupyterLab opening in a new tab', () =>
